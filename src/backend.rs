@@ -1,0 +1,74 @@
+//! Choosing where the model runs.
+
+use std::fmt;
+
+use burn::prelude::*;
+
+/// The compute backends this build can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
+pub enum Backend {
+    /// burn-flex: the pure-Rust CPU backend (the default on CPU: measured faster, see README).
+    Flex,
+    /// burn-ndarray: the older CPU backend.
+    Ndarray,
+    /// burn-wgpu: the GPU through Vulkan/Metal/DX12/WebGPU (lavapipe without a GPU).
+    #[cfg(feature = "wgpu")]
+    Wgpu,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Flex => "flex",
+            Backend::Ndarray => "ndarray",
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => "wgpu",
+        }
+    }
+
+    /// The device, initialised now so that a missing GPU is an error here and not a panic at
+    /// the first tensor.
+    pub fn device(self) -> Result<Device, BackendError> {
+        match self {
+            Backend::Flex => Ok(Device::flex()),
+            #[allow(deprecated)] // kept available beside flex, as the design asks
+            Backend::Ndarray => Ok(Device::ndarray()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => wgpu_device(),
+        }
+    }
+}
+
+impl Default for Backend {
+    fn default() -> Self {
+        Backend::Flex
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the {backend} backend is not available: {reason}")]
+pub struct BackendError {
+    pub backend: &'static str,
+    pub reason: String,
+}
+
+/// The runtime can be initialised once per process; later calls reuse that outcome.
+#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+fn wgpu_device() -> Result<Device, BackendError> {
+    static DEVICE: std::sync::OnceLock<Result<Device, BackendError>> = std::sync::OnceLock::new();
+    DEVICE
+        .get_or_init(|| {
+            Device::wgpu_options().init().map_err(|e| BackendError {
+                backend: "wgpu",
+                reason: e.to_string(),
+            })
+        })
+        .clone()
+}

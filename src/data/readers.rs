@@ -1,0 +1,306 @@
+//! Streaming readers: FASTA (needletail), the released training format (headerless
+//! `sequence<TAB>value`, or bare sequences one per line) and headered TSV/CSV (csv). Input may be
+//! gzip-compressed (detected by its magic bytes) and may be standard input. Records are read one
+//! at a time; a bad record stops the stream with `file:line: reason`.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+
+use flate2::read::MultiGzDecoder;
+use needletail::parser::FastxReader;
+
+use super::alphabet;
+
+/// One input sequence. `channels` is the validated sequence in alphabet channels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub id: String,
+    pub sequence: String,
+    pub channels: Vec<u8>,
+    pub value: Option<f64>,
+    /// 1-based line where the record starts.
+    pub line: u64,
+}
+
+/// An input problem, located as `source:line: reason` (`source: reason` before any line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{source_name}:{}{reason}", line_prefix(*.line))]
+pub struct InputError {
+    pub source_name: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+fn line_prefix(line: u64) -> String {
+    if line == 0 { " ".to_string() } else { format!("{line}: ") }
+}
+
+/// The layout of an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Decide from the content: `>` starts FASTA; a first line of a sequence (and optionally a
+    /// tab and a number) is the released format; anything else is a headered table.
+    Auto,
+    Fasta,
+    /// Headerless `sequence[<TAB>value]` lines, as in the released training files.
+    Released,
+    /// A table with a header line, tab- or comma-separated.
+    Table,
+}
+
+/// Column choices for headered tables.
+#[derive(Debug, Clone, Default)]
+pub struct Columns {
+    /// The sequence column; by default the first named `seq` or `sequence`.
+    pub sequence: Option<String>,
+    /// The value column, when one is wanted.
+    pub value: Option<String>,
+}
+
+const SEQUENCE_COLUMNS: [&str; 2] = ["seq", "sequence"];
+const ID_COLUMNS: [&str; 2] = ["id", "name"];
+const BUFFER: usize = 1 << 16;
+
+type Input = Box<dyn BufRead + Send>;
+
+/// A stream of records from one file or from standard input (`-`).
+pub struct SequenceReader {
+    source_name: String,
+    inner: Inner,
+    records_read: usize,
+}
+
+enum Inner {
+    Fasta(Box<dyn FastxReader>),
+    Delimited {
+        reader: csv::Reader<Input>,
+        sequence: usize,
+        value: Option<usize>,
+        id: Option<usize>,
+    },
+    Done,
+}
+
+impl SequenceReader {
+    /// Opens `path` (`-` for standard input) in the given format.
+    pub fn open(path: &str, format: InputFormat, columns: &Columns) -> Result<Self, InputError> {
+        let source_name = if path == "-" { "<stdin>".to_string() } else { path.to_string() };
+        let fail = |line, reason: String| InputError { source_name: source_name.clone(), line, reason };
+        let raw: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(Path::new(path)).map_err(|e| fail(0, format!("cannot open: {e}")))?)
+        };
+        let mut input = decompressed(raw).map_err(|e| fail(0, format!("cannot read: {e}")))?;
+        let format = match format {
+            InputFormat::Auto => detect(&mut input).map_err(|e| fail(1, format!("cannot read: {e}")))?,
+            chosen => chosen,
+        };
+        let inner = match format {
+            InputFormat::Fasta => Inner::Fasta(
+                needletail::parse_fastx_reader(input).map_err(|e| fail(e.position.line, e.msg))?,
+            ),
+            InputFormat::Released => Inner::Delimited {
+                reader: csv_reader(input, b'\t', false),
+                sequence: 0,
+                value: Some(1),
+                id: None,
+            },
+            InputFormat::Table => table(input, columns).map_err(|reason| fail(1, reason))?,
+            InputFormat::Auto => unreachable!("resolved above"),
+        };
+        Ok(Self { source_name, inner, records_read: 0 })
+    }
+
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    fn error(&self, line: u64, reason: impl Into<String>) -> InputError {
+        InputError { source_name: self.source_name.clone(), line, reason: reason.into() }
+    }
+
+    fn next_record(&mut self) -> Option<Result<Record, InputError>> {
+        let number = self.records_read + 1;
+        let result = match &mut self.inner {
+            Inner::Done => return None,
+            Inner::Fasta(reader) => match reader.next()? {
+                Err(e) => Err(self.error(e.position.line, e.msg)),
+                Ok(record) => fasta_record(&record).map_err(|(line, reason)| self.error(line, reason)),
+            },
+            Inner::Delimited { reader, sequence, value, id } => {
+                let mut row = csv::StringRecord::new();
+                match reader.read_record(&mut row) {
+                    Ok(false) => return None,
+                    Err(e) => {
+                        let line = e.position().map_or(reader.position().line(), |p| p.line());
+                        Err(self.error(line, csv_reason(&e)))
+                    }
+                    Ok(true) => {
+                        let line = row.position().map_or(0, |p| p.line());
+                        delimited_record(&row, *sequence, *value, *id, number)
+                            .map(|mut record| {
+                                record.line = line;
+                                record
+                            })
+                            .map_err(|reason| self.error(line, reason))
+                    }
+                }
+            }
+        };
+        match result {
+            Ok(record) => {
+                self.records_read = number;
+                Some(Ok(record))
+            }
+            Err(error) => {
+                self.inner = Inner::Done;
+                Some(Err(error))
+            }
+        }
+    }
+}
+
+impl Iterator for SequenceReader {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_record()
+    }
+}
+
+/// Wraps the input in a gzip decoder when it starts with gzip's magic bytes.
+fn decompressed(raw: Box<dyn Read + Send>) -> io::Result<Input> {
+    let mut buffered = BufReader::with_capacity(BUFFER, raw);
+    if buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(buffered))))
+    } else {
+        Ok(Box::new(buffered))
+    }
+}
+
+/// Looks at the first line without consuming it.
+fn detect(input: &mut Input) -> io::Result<InputFormat> {
+    let head = input.fill_buf()?;
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    if head.get(start) == Some(&b'>') {
+        return Ok(InputFormat::Fasta);
+    }
+    let first_line = head[start..].split(|&b| b == b'\n').next().unwrap_or_default();
+    let first_line = String::from_utf8_lossy(first_line);
+    let mut fields = first_line.trim_end_matches('\r').split('\t');
+    let looks_like_sequence = fields
+        .next()
+        .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| alphabet::channel(b).is_some()));
+    let rest: Vec<&str> = fields.collect();
+    let released = looks_like_sequence
+        && (rest.is_empty() || (rest.len() == 1 && rest[0].trim().parse::<f64>().is_ok()));
+    Ok(if released { InputFormat::Released } else { InputFormat::Table })
+}
+
+fn csv_reader(input: Input, delimiter: u8, has_headers: bool) -> csv::Reader<Input> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(has_headers)
+        .flexible(!has_headers)
+        .from_reader(input)
+}
+
+fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
+    let head = input.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = if first_line.contains(&b'\t') { b'\t' } else { b',' };
+    let mut reader = csv_reader(input, delimiter, true);
+    let header = reader.headers().map_err(|e| csv_reason(&e))?.clone();
+    let names: Vec<&str> = header.iter().collect();
+    let find = |name: &str| names.iter().position(|column| column.eq_ignore_ascii_case(name));
+    let find_chosen = |chosen: &str| {
+        find(chosen).ok_or_else(|| format!("no column '{chosen}'; the header has: {}", names.join(", ")))
+    };
+    let sequence = match &columns.sequence {
+        Some(chosen) => find_chosen(chosen)?,
+        None => SEQUENCE_COLUMNS.iter().find_map(|name| find(name)).ok_or_else(|| {
+            format!(
+                "no sequence column (looked for {}; choose one with --seq-column); the header has: {}",
+                SEQUENCE_COLUMNS.join(" or "),
+                names.join(", ")
+            )
+        })?,
+    };
+    let value = columns.value.as_deref().map(find_chosen).transpose()?;
+    let id = ID_COLUMNS.iter().find_map(|name| find(name));
+    Ok(Inner::Delimited { reader, sequence, value, id })
+}
+
+fn csv_reason(error: &csv::Error) -> String {
+    match error.kind() {
+        csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("{len} fields where the header has {expected_len}")
+        }
+        _ => error.to_string(),
+    }
+}
+
+fn delimited_record(
+    row: &csv::StringRecord,
+    sequence: usize,
+    value: Option<usize>,
+    id: Option<usize>,
+    number: usize,
+) -> Result<Record, String> {
+    let field = |index: usize| row.get(index).map(str::trim);
+    let text = field(sequence).ok_or_else(|| format!("missing column {} (the sequence)", sequence + 1))?;
+    let channels = alphabet::channels(text).map_err(|e| e.to_string())?;
+    let value = match value.and_then(|index| field(index).map(|v| (index, v))) {
+        None => None,
+        Some((index, raw)) => Some(
+            raw.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("value {raw:?} in column {} is not a finite number", index + 1))?,
+        ),
+    };
+    let id = id.and_then(field).filter(|s| !s.is_empty()).map_or_else(|| number.to_string(), str::to_string);
+    Ok(Record { id, sequence: text.to_string(), channels, value, line: 0 })
+}
+
+fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (u64, String)> {
+    let header_line = record.start_line_number();
+    let id = String::from_utf8_lossy(record.id());
+    let id = id.split_whitespace().next().unwrap_or_default().to_string();
+    let in_record = |reason: String| format!("record '{id}': {reason}");
+    let sequence = String::from_utf8(record.seq().into_owned())
+        .map_err(|_| (header_line, in_record("sequence is not valid UTF-8 text".into())))?;
+    let channels = alphabet::channels(&sequence).map_err(|error| {
+        let line = match error {
+            alphabet::SequenceError::InvalidCharacter { position, .. } => {
+                header_line + line_of_base(record.raw_seq(), position)
+            }
+            alphabet::SequenceError::Empty => header_line,
+        };
+        (line, in_record(error.to_string()))
+    })?;
+    Ok(Record { id, sequence, channels, value: None, line: header_line })
+}
+
+/// 1-based line, counted from the header, of the `position`-th base of a multi-line sequence.
+fn line_of_base(raw: &[u8], position: usize) -> u64 {
+    let mut bases = 0;
+    let mut line = 1;
+    for &byte in raw {
+        match byte {
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => {
+                bases += 1;
+                if bases == position {
+                    break;
+                }
+            }
+        }
+    }
+    line
+}

@@ -1,0 +1,10 @@
+//! CRMnet (Ding et al. 2023), the promoter-to-expression model, on burn: one model code path for
+//! the native CLI and the WebAssembly package.
+
+pub mod backend;
+pub mod data;
+pub mod inference;
+pub mod output;
+pub mod metrics;
+pub mod model;
+pub mod weights;

@@ -1,0 +1,246 @@
+//! The `crmnet` command line: architecture information and streaming prediction.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crmnet::backend::Backend;
+use crmnet::data::batching::Batches;
+use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
+use crmnet::inference::Predictor;
+use crmnet::model::{Crmnet, Preset};
+use crmnet::output::AtomicOutput;
+use crmnet::weights::{self, ModelCard};
+
+#[derive(Parser)]
+#[command(name = "crmnet", version, about = "CRMnet promoter-to-expression model")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print an architecture (a preset or a weights file's) with parameter counts per stage.
+    Info(InfoArgs),
+    /// Predict expression for every sequence of a FASTA, released-format or TSV/CSV file.
+    Predict(PredictArgs),
+}
+
+#[derive(Args)]
+struct InfoArgs {
+    /// Architecture preset.
+    #[arg(long, value_parser = preset_name, conflicts_with = "weights", default_value = "crmnet")]
+    arch: Preset,
+    /// A weights file: print its model card too.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Weights file (burnpack with model card).
+    #[arg(long, required_unless_present = "random_init")]
+    weights: Option<PathBuf>,
+    /// Smoke tests only: an untrained, randomly initialised network of --arch.
+    #[arg(long, conflicts_with = "weights")]
+    random_init: bool,
+    /// Architecture for --random-init.
+    #[arg(long, value_parser = preset_name, default_value = "crmnet", requires = "random_init")]
+    arch: Preset,
+    /// Seed for --random-init.
+    #[arg(long, default_value_t = 0, requires = "random_init")]
+    seed: u64,
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value_t = Backend::default())]
+    backend: Backend,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Tsv,
+    Json,
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    /// Input file, or - for standard input; gzip is detected.
+    #[arg(long, short)]
+    input: String,
+    /// Layout of the input.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    input_format: InputFormat,
+    /// Sequence column of a headered table (default: seq or sequence).
+    #[arg(long)]
+    seq_column: Option<String>,
+    /// Output file, written atomically; standard output when absent.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+    format: OutputFormat,
+    /// Sequences per forward pass.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    batch_size: u64,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+fn preset_name(name: &str) -> Result<Preset, String> {
+    Preset::from_name(name).ok_or_else(|| {
+        let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
+        format!("unknown architecture '{name}' (known: {})", names.join(", "))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Info(args) => info(args),
+        Command::Predict(args) => predict(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("crmnet: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn info(args: InfoArgs) -> Result<()> {
+    let device = Backend::Flex.device()?;
+    let card = match &args.weights {
+        Some(path) => weights::load(path, &device)?.1,
+        None => {
+            let config = args.arch.config();
+            let model = Crmnet::new(&config, &device)?;
+            ModelCard::describe(args.arch.name(), &config, &model)
+        }
+    };
+    let counts = card.parameters;
+    println!("architecture: {}", card.name);
+    println!("sequence length: {} nt, alphabet {}", card.sequence_length, card.alphabet);
+    for (stage, count) in [
+        ("encoder", counts.encoder),
+        ("transformer", counts.transformer),
+        ("decoder", counts.decoder),
+        ("head", counts.head),
+        ("mlp", counts.mlp),
+    ] {
+        println!("{stage:>12}: {count:>12}");
+    }
+    println!("{:>12}: {:>12} ({} trainable)", "total", counts.total, counts.trainable);
+    println!("{:>12}: {:>12.1} MB as float32", "size", counts.total as f64 * 4.0 / 1e6);
+    println!("configuration: {}", serde_json::to_string(&card.architecture)?);
+    if args.weights.is_some() {
+        println!("model card: {}", serde_json::to_string_pretty(&card)?);
+    }
+    Ok(())
+}
+
+fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
+    let device = args.backend.device()?;
+    let (model, card) = match &args.weights {
+        Some(path) => weights::load(path, &device)?,
+        None => {
+            device.seed(args.seed);
+            let config = args.arch.config();
+            let model = Crmnet::new(&config, &device)?;
+            let card = ModelCard::describe(args.arch.name(), &config, &model);
+            (model, card)
+        }
+    };
+    if !card.trained {
+        eprintln!(
+            "crmnet: warning: the {} weights are untrained; predictions are meaningless",
+            card.name
+        );
+    }
+    Ok(Predictor::new(model, card, device))
+}
+
+fn predict(args: PredictArgs) -> Result<()> {
+    let columns = Columns { sequence: args.seq_column.clone(), value: None };
+    let reader = SequenceReader::open(&args.input, args.input_format, &columns)?;
+    let predictor = load_predictor(&args.model)?;
+    let source = reader.source_name().to_string();
+    match &args.output {
+        Some(path) => {
+            let mut output = AtomicOutput::create(path)
+                .with_context(|| format!("{}: cannot create", path.display()))?;
+            let written = write_predictions(reader, &predictor, &args, &mut BufWriter::new(output.file()))?;
+            output.commit().with_context(|| format!("{}: cannot write", path.display()))?;
+            report_done(written, &source, Some(path));
+        }
+        None => {
+            let stdout = io::stdout();
+            let written = write_predictions(reader, &predictor, &args, &mut BufWriter::new(stdout.lock()))?;
+            report_done(written, &source, None);
+        }
+    }
+    Ok(())
+}
+
+fn report_done(written: usize, source: &str, output: Option<&Path>) {
+    if io::stderr().is_terminal() {
+        let target = output.map_or("standard output".to_string(), |p| p.display().to_string());
+        eprintln!("crmnet: {written} predictions for {source} written to {target}");
+    }
+}
+
+/// Streams batches from `reader` through the model into `out`; returns the number of rows.
+fn write_predictions(
+    reader: SequenceReader,
+    predictor: &Predictor,
+    args: &PredictArgs,
+    out: &mut impl Write,
+) -> Result<usize> {
+    let source = reader.source_name().to_string();
+    let progress = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {pos} sequences predicted ({per_sec}, {elapsed})")
+            .expect("valid template"),
+    );
+    let mut written = 0;
+    match args.format {
+        OutputFormat::Tsv => writeln!(out, "id\tsequence\tprediction")?,
+        OutputFormat::Json => write!(out, "[")?,
+    }
+    for batch in Batches::new(reader, args.batch_size as usize) {
+        let batch: Vec<Record> = batch?;
+        let predictions = predictor.predict(batch.iter().map(|r| r.channels.as_slice()))?;
+        for (record, prediction) in batch.iter().zip(predictions) {
+            match args.format {
+                OutputFormat::Tsv => {
+                    writeln!(out, "{}\t{}\t{prediction}", tsv_field(&record.id), record.sequence)?
+                }
+                OutputFormat::Json => {
+                    let separator = if written == 0 { "\n" } else { ",\n" };
+                    let row = serde_json::json!({
+                        "id": record.id, "sequence": record.sequence, "prediction": prediction
+                    });
+                    write!(out, "{separator}{row}")?;
+                }
+            }
+            written += 1;
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish_and_clear();
+    if written == 0 {
+        bail!("{source}: no sequences found");
+    }
+    if let OutputFormat::Json = args.format {
+        writeln!(out, "\n]")?;
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+/// Ids come from FASTA headers and table cells: keep the TSV's columns intact.
+fn tsv_field(text: &str) -> String {
+    text.replace(['\t', '\n', '\r'], " ")
+}

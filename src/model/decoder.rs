@@ -1,0 +1,69 @@
+use burn::nn::conv::{ConvTranspose1d, ConvTranspose1dConfig};
+use burn::prelude::*;
+
+use super::config::CrmnetConfig;
+use super::se::ConvSe;
+
+/// One decoder level: a stride-2 transposed convolution (linear), concatenation with the
+/// matching encoder skip, and two convolution units.
+#[derive(Module, Debug)]
+pub struct DecoderLevel {
+    upsample: ConvTranspose1d,
+    first: ConvSe,
+    second: ConvSe,
+}
+
+impl DecoderLevel {
+    fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
+        let length = skip.dims()[2];
+        let up = crop_like_tensorflow_same(self.upsample.forward(x), length, self.upsample.kernel_size);
+        let x = Tensor::cat(vec![up, skip], 1);
+        self.second.forward(self.first.forward(x))
+    }
+}
+
+/// A transposed convolution with TensorFlow's `same` padding yields exactly `stride * length`
+/// positions, cropping `(kernel - stride) / 2` (rounded down) on the left and the rest on the
+/// right. burn's symmetric `padding` cannot express that, so the full output is cropped here.
+fn crop_like_tensorflow_same(full: Tensor<3>, length: usize, kernel_size: usize) -> Tensor<3> {
+    let left = (kernel_size.saturating_sub(2)) / 2;
+    full.narrow(2, left, length)
+}
+
+#[derive(Module, Debug)]
+pub struct Decoder {
+    levels: Vec<DecoderLevel>,
+}
+
+impl Decoder {
+    pub fn new(config: &CrmnetConfig, device: &Device) -> Self {
+        let (k, ratio) = (config.kernel_size, config.se_ratio);
+        let skip_channels = config.encoder_filters[..config.downsamplings()].iter().rev();
+        let mut channels = config.model_width();
+        let levels = config
+            .decoder_filters
+            .iter()
+            .zip(skip_channels)
+            .map(|(&filters, &skip)| {
+                let level = DecoderLevel {
+                    upsample: ConvTranspose1dConfig::new([channels, filters], k)
+                        .with_stride(2)
+                        .init(device),
+                    first: ConvSe::new(filters + skip, filters, k, ratio, true, device),
+                    second: ConvSe::new(filters, filters, k, ratio, true, device),
+                };
+                channels = filters;
+                level
+            })
+            .collect();
+        Self { levels }
+    }
+
+    /// `skips` shallowest first, as the encoder returns them; they are consumed deepest first.
+    pub fn forward(&self, mut x: Tensor<3>, skips: Vec<Tensor<3>>) -> Tensor<3> {
+        for (level, skip) in self.levels.iter().zip(skips.into_iter().rev()) {
+            x = level.forward(x, skip);
+        }
+        x
+    }
+}

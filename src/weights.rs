@@ -1,0 +1,153 @@
+//! Weights files: a burnpack (`.bpk`) record of the model's parameters whose metadata carries
+//! the JSON model card, so one file says what it is, how it was trained and how well it does.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use burn::module::Module;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn_pack::{Bytes, Reader, Writer};
+use serde::{Deserialize, Serialize};
+
+use crate::data::alphabet::LETTERS;
+use crate::metrics::Metrics;
+use crate::model::{ConfigError, Crmnet, CrmnetConfig, ParamCounts};
+
+/// Metadata key under which the model card is stored in the burnpack file.
+pub const CARD_KEY: &str = "crmnet.model_card";
+/// Version of the card's schema and of the parameter layout; files of another version are
+/// refused rather than loaded into a network they were not made for.
+pub const CARD_VERSION: u32 = 1;
+
+/// Everything a user of a weights file needs to know about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub card_version: u32,
+    /// Version of the crate that wrote the file.
+    pub crate_version: String,
+    /// Preset name, or a free name for a custom architecture.
+    pub name: String,
+    pub architecture: CrmnetConfig,
+    /// Input channel order of the one-hot encoding.
+    pub alphabet: String,
+    pub sequence_length: usize,
+    pub parameters: ParamCounts,
+    /// `false` for randomly initialised weights, which predict nothing.
+    pub trained: bool,
+    /// Where the training data came from, free text.
+    pub training_data: String,
+    /// The training recipe (loss, optimiser, schedule, epochs, ...), free-form.
+    pub training_recipe: serde_json::Value,
+    /// Metrics by evaluation set name (`valid`, `test_native_complex`, ...).
+    pub metrics: BTreeMap<String, Metrics>,
+}
+
+impl ModelCard {
+    /// A card for `model` with no training history: the caller fills that in.
+    pub fn describe(name: &str, config: &CrmnetConfig, model: &Crmnet) -> Self {
+        Self {
+            card_version: CARD_VERSION,
+            crate_version: env!("CARGO_PKG_VERSION").to_string(),
+            name: name.to_string(),
+            architecture: config.clone(),
+            alphabet: LETTERS.iter().collect(),
+            sequence_length: config.sequence_length,
+            parameters: model.param_counts(),
+            trained: false,
+            training_data: String::new(),
+            training_recipe: serde_json::Value::Null,
+            metrics: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("{path}: cannot read: {reason}")]
+    Read { path: String, reason: String },
+    #[error("{path}: cannot write: {reason}")]
+    Write { path: String, reason: String },
+    #[error("{path}: not a readable burnpack weights file (truncated or corrupted?): {reason}")]
+    Format { path: String, reason: String },
+    #[error("{path}: no CRMnet model card in this burnpack file")]
+    NoCard { path: String },
+    #[error("{path}: model card is not valid: {reason}")]
+    BadCard { path: String, reason: String },
+    #[error(
+        "{path}: model card version {found} is not supported by crmnet {crate_version} (it reads version {CARD_VERSION})",
+        crate_version = env!("CARGO_PKG_VERSION")
+    )]
+    Version { path: String, found: u32 },
+    #[error("{path}: {0}", .source)]
+    Architecture { path: String, source: ConfigError },
+    #[error("{path}: alphabet {found:?} differs from this crate's {expected:?}", expected = LETTERS.iter().collect::<String>())]
+    Alphabet { path: String, found: String },
+    #[error("{path}: weights do not match the architecture in the model card: {reason}")]
+    Mismatch { path: String, reason: String },
+}
+
+/// Serialises `model` with its card into burnpack bytes.
+pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
+    let card_json = serde_json::to_string(card).map_err(|e| e.to_string())?;
+    let record_bytes = model.into_record().into_bytes().map_err(|e| e.to_string())?;
+    let tensors = Reader::from_bytes(record_bytes)
+        .and_then(Reader::into_tensors)
+        .map_err(|e| e.to_string())?;
+    let bytes = Writer::new(tensors)
+        .with_metadata(CARD_KEY, &card_json)
+        .into_bytes()
+        .map_err(|e| e.to_string())?;
+    Ok(bytes.to_vec())
+}
+
+/// Writes `model` and its card to `path` atomically: a crash or error leaves either the old
+/// file or the complete new one, never a half-written file.
+pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
+    let write_error = |reason: String| WeightsError::Write { path: path.display().to_string(), reason };
+    let bytes = to_bytes(model, card).map_err(write_error)?;
+    let mut output = crate::output::AtomicOutput::create(path).map_err(|e| write_error(e.to_string()))?;
+    std::io::Write::write_all(output.file(), &bytes).map_err(|e| write_error(e.to_string()))?;
+    output.commit().map_err(|e| write_error(e.to_string()))
+}
+
+/// Reads a weights file into a model on `device`.
+pub fn load(path: &Path, device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
+    let name = path.display().to_string();
+    let data = std::fs::read(path).map_err(|e| WeightsError::Read { path: name.clone(), reason: e.to_string() })?;
+    from_bytes(data, &name, device)
+}
+
+/// Reads weights from memory; `source` names them in errors.
+pub fn from_bytes(data: Vec<u8>, source: &str, device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
+    let path = source.to_string();
+    let bytes = Bytes::from_bytes_vec(data).shared();
+    let format_error = |e: &dyn std::fmt::Display| WeightsError::Format { path: path.clone(), reason: e.to_string() };
+    let reader = Reader::from_bytes(bytes.clone()).map_err(|e| format_error(&e))?;
+    let card = read_card(reader.metadata(), &path)?;
+    let record = ModuleRecord::from_bytes(bytes).map_err(|e| format_error(&e))?;
+    let model = Crmnet::new(&card.architecture, device)
+        .map_err(|source| WeightsError::Architecture { path: path.clone(), source })?;
+    let model = model
+        .try_load_record(record)
+        .map_err(|e| WeightsError::Mismatch { path: path.clone(), reason: e.to_string() })?;
+    Ok((model, card))
+}
+
+fn read_card(metadata: &BTreeMap<String, String>, path: &str) -> Result<ModelCard, WeightsError> {
+    let path = path.to_string();
+    let json = metadata.get(CARD_KEY).ok_or_else(|| WeightsError::NoCard { path: path.clone() })?;
+    let value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| WeightsError::BadCard { path: path.clone(), reason: e.to_string() })?;
+    let found = value.get("card_version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if found != u64::from(CARD_VERSION) {
+        return Err(WeightsError::Version { path, found: u32::try_from(found).unwrap_or(u32::MAX) });
+    }
+    let card: ModelCard = serde_json::from_value(value)
+        .map_err(|e| WeightsError::BadCard { path: path.clone(), reason: e.to_string() })?;
+    let expected: String = LETTERS.iter().collect();
+    if card.alphabet != expected {
+        return Err(WeightsError::Alphabet { path, found: card.alphabet });
+    }
+    Ok(card)
+}

@@ -1,0 +1,215 @@
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use burn::prelude::*;
+use crmnet::model::{Crmnet, Preset};
+use crmnet::weights::{self, ModelCard};
+
+const NATIVE: &str = "test_native_complex.tsv";
+
+fn crmnet(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_crmnet"))
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let input = input.to_vec();
+        std::thread::spawn(move || pipe.write_all(&input));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// An (untrained) web-preset weights file: the CLI path under test is the same for any weights.
+fn web_weights(dir: &Path) -> PathBuf {
+    let path = dir.join("web.bpk");
+    let device = Device::flex();
+    device.seed(3);
+    let config = Preset::CrmnetWeb.config();
+    let model = Crmnet::new(&config, &device).unwrap();
+    let card = ModelCard::describe("crmnet-web", &config, &model);
+    weights::save(model, &card, &path).unwrap();
+    path
+}
+
+/// `(id, sequence, prediction)` rows of a TSV written by `predict`.
+fn rows(tsv: &str) -> Vec<(String, String, f32)> {
+    let mut lines = tsv.lines();
+    assert_eq!(lines.next(), Some("id\tsequence\tprediction"));
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields.len(), 3, "{line}");
+            (fields[0].to_string(), fields[1].to_string(), fields[2].parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn predict_streams_the_native_test_set_from_file_stdin_and_gzipped_fasta() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = web_weights(dir.path());
+    let weights = weights.to_str().unwrap();
+    let input = common::data_file(NATIVE);
+    let expected = &common::tsv_columns(NATIVE, &["seq"])[0];
+
+    let out = dir.path().join("out.tsv");
+    let run = crmnet(
+        &["predict", "--input", &input, "--weights", weights, "--output", out.to_str().unwrap(), "--batch-size", "512"],
+        None,
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let from_file = rows(&std::fs::read_to_string(&out).unwrap());
+    assert_eq!(from_file.len(), 3733);
+    for (i, (id, sequence, prediction)) in from_file.iter().enumerate() {
+        assert_eq!((id, sequence), (&(i + 1).to_string(), &expected[i]));
+        assert!(prediction.is_finite());
+    }
+
+    let stdin_run = crmnet(
+        &["predict", "--input", "-", "--weights", weights, "--batch-size", "100"],
+        Some(&std::fs::read(&input).unwrap()),
+    );
+    assert!(stdin_run.status.success(), "{}", stderr(&stdin_run));
+    let from_stdin = rows(&String::from_utf8(stdin_run.stdout).unwrap());
+    assert_eq!(from_stdin.len(), 3733);
+    for (a, b) in from_stdin.iter().zip(&from_file) {
+        assert_eq!(a.1, b.1);
+        assert!((a.2 - b.2).abs() < 1e-4, "batching changed a prediction: {} vs {}", a.2, b.2);
+    }
+
+    let fasta = dir.path().join("native.fa.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&fasta).unwrap(), flate2::Compression::fast());
+    for (i, sequence) in expected.iter().enumerate() {
+        let (head, tail) = sequence.split_at(60);
+        writeln!(encoder, ">native_{i} test row\n{head}\n{tail}").unwrap();
+    }
+    encoder.finish().unwrap();
+    let fasta_run = crmnet(
+        &["predict", "-i", fasta.to_str().unwrap(), "--weights", weights, "--format", "json"],
+        None,
+    );
+    assert!(fasta_run.status.success(), "{}", stderr(&fasta_run));
+    let json: Vec<serde_json::Value> = serde_json::from_slice(&fasta_run.stdout).unwrap();
+    assert_eq!(json.len(), 3733);
+    for (i, (row, file_row)) in json.iter().zip(&from_file).enumerate() {
+        assert_eq!(row["id"], format!("native_{i}"));
+        assert_eq!(row["sequence"], file_row.1);
+        assert!((row["prediction"].as_f64().unwrap() as f32 - file_row.2).abs() < 1e-4);
+    }
+}
+
+fn assert_fails_without_output(args: &[&str], output: &Path, expected: &str) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--output", output.to_str().unwrap()]);
+    let run = crmnet(&all, None);
+    assert!(!run.status.success(), "should fail: {args:?}");
+    let message = stderr(&run);
+    assert!(message.contains(expected), "expected {expected:?} in: {message}");
+    assert!(!output.exists(), "a failed run left {}", output.display());
+    let leftovers: Vec<_> = std::fs::read_dir(output.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".crmnet-partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "partial files left: {leftovers:?}");
+}
+
+#[test]
+fn bad_input_exits_nonzero_naming_file_and_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = web_weights(dir.path());
+    let weights = weights.to_str().unwrap();
+    let out = dir.path().join("out.tsv");
+
+    // A bad record after more than one batch of good ones: nothing of the good ones is left half-written.
+    let native = std::fs::read_to_string(common::data_file(NATIVE)).unwrap();
+    let mut lines: Vec<String> = native.lines().take(300).map(str::to_string).collect();
+    lines[250] = lines[250].replacen("ACG", "AXG", 1);
+    let x_file = dir.path().join("x.tsv");
+    std::fs::write(&x_file, lines.join("\n")).unwrap();
+    let x_name = x_file.to_str().unwrap();
+    let position = lines[250].find('X').unwrap() + 1;
+    assert_fails_without_output(
+        &["predict", "-i", x_name, "--weights", weights, "--batch-size", "64"],
+        &out,
+        &format!("{x_name}:251: invalid character 'X' at position {position}"),
+    );
+
+    let empty = dir.path().join("empty.fa");
+    std::fs::write(&empty, ">one\nACGT\n>two\n\n>three\nACGT\n").unwrap();
+    let empty = empty.to_str().unwrap();
+    assert_fails_without_output(
+        &["predict", "-i", empty, "--weights", weights],
+        &out,
+        &format!("{empty}:3: record 'two': empty sequence"),
+    );
+
+    let whole = dir.path().join("whole.fa.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&whole).unwrap(), flate2::Compression::default());
+    for i in 0..5000 {
+        writeln!(encoder, ">s{i}\n{}", &native.lines().nth(1 + i % 3000).unwrap()[..110]).unwrap();
+    }
+    encoder.finish().unwrap();
+    let bytes = std::fs::read(&whole).unwrap();
+    let truncated = dir.path().join("truncated.fa.gz");
+    std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let truncated = truncated.to_str().unwrap();
+    assert_fails_without_output(&["predict", "-i", truncated, "--weights", weights], &out, &format!("{truncated}:"));
+
+    let native_path = common::data_file(NATIVE);
+    assert_fails_without_output(
+        &["predict", "-i", &native_path, "--seq-column", "promoter", "--weights", weights],
+        &out,
+        &format!("{native_path}:1: no column 'promoter'"),
+    );
+
+    let corrupted = dir.path().join("corrupted.bpk");
+    let mut weight_bytes = std::fs::read(weights).unwrap();
+    weight_bytes.truncate(weight_bytes.len() / 2);
+    std::fs::write(&corrupted, &weight_bytes).unwrap();
+    let corrupted = corrupted.to_str().unwrap();
+    assert_fails_without_output(
+        &["predict", "-i", &native_path, "--weights", corrupted],
+        &out,
+        &format!("{corrupted}: not a readable burnpack weights file"),
+    );
+}
+
+#[test]
+fn predict_refuses_to_run_without_weights_or_an_explicit_random_init() {
+    let run = crmnet(&["predict", "-i", &common::data_file(NATIVE)], None);
+    assert!(!run.status.success());
+    assert!(stderr(&run).contains("--weights"), "{}", stderr(&run));
+
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("two.fa");
+    std::fs::write(&fasta, ">a\nACGT\n>b\nTTTT\n").unwrap();
+    let run = crmnet(&["predict", "-i", fasta.to_str().unwrap(), "--random-init", "--arch", "crmnet-web"], None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stderr(&run).contains("untrained"), "{}", stderr(&run));
+    assert_eq!(rows(&String::from_utf8(run.stdout).unwrap()).len(), 2);
+}
+
+#[test]
+fn info_prints_the_published_counts() {
+    let run = crmnet(&["info", "--arch", "crmnet"], None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let text = String::from_utf8(run.stdout).unwrap();
+    for expected in ["4490368", "25777152", "2626816", "314928", "961025", "34170289", "34165681 trainable"] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    let unknown = crmnet(&["info", "--arch", "resnet"], None);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("known: crmnet, crmnet-web"));
+}

@@ -1,0 +1,88 @@
+use burn::module::Module;
+use burn::prelude::*;
+use crmnet::data::alphabet;
+use crmnet::inference::Predictor;
+use crmnet::model::{Crmnet, CrmnetConfig, Preset};
+use crmnet::weights::{self, ModelCard, WeightsError};
+
+fn small_config() -> CrmnetConfig {
+    Preset::CrmnetWeb.config()
+}
+
+fn model_and_card(config: &CrmnetConfig) -> (Crmnet, ModelCard) {
+    let model = Crmnet::new(config, &Device::flex()).unwrap();
+    let card = ModelCard::describe("crmnet-web", config, &model);
+    (model, card)
+}
+
+fn load(bytes: Vec<u8>) -> Result<(Crmnet, ModelCard), WeightsError> {
+    weights::from_bytes(bytes, "w.bpk", &Device::flex())
+}
+
+#[test]
+fn saved_weights_reload_to_identical_predictions_and_card() {
+    let config = small_config();
+    let (model, mut card) = model_and_card(&config);
+    card.trained = true;
+    card.training_data = "unit test".into();
+    let sequence = alphabet::channels("TGCATTTTTTTCACATCAAAAAAAAAAAGAAAAACAAAG").unwrap();
+    let before = Predictor::new(model.clone(), card.clone(), Device::flex())
+        .predict(std::iter::once(sequence.as_slice()))
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.bpk");
+    weights::save(model, &card, &path).unwrap();
+    let (loaded, loaded_card) = weights::load(&path, &Device::flex()).unwrap();
+    assert_eq!(loaded_card, card);
+    let after = Predictor::new(loaded, loaded_card, Device::flex())
+        .predict(std::iter::once(sequence.as_slice()))
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn truncated_or_corrupted_files_are_errors_not_panics() {
+    let (model, card) = model_and_card(&small_config());
+    let bytes = weights::to_bytes(model, &card).unwrap();
+    for cut in [0, 3, 10, 200, bytes.len() / 2, bytes.len() - 1] {
+        let error = load(bytes[..cut].to_vec()).err().expect("truncated file accepted");
+        assert!(matches!(error, WeightsError::Format { .. }), "cut at {cut}: {error}");
+        assert!(error.to_string().starts_with("w.bpk: "), "{error}");
+    }
+    let mut scrambled = bytes.clone();
+    for byte in scrambled.iter_mut().skip(10).take(64) {
+        *byte ^= 0x5a;
+    }
+    assert!(load(scrambled).is_err());
+    assert!(load(b"not weights at all".to_vec()).is_err());
+}
+
+#[test]
+fn a_card_that_does_not_describe_the_tensors_is_refused() {
+    let config = small_config();
+    let (model, _) = model_and_card(&config);
+    let other = config.clone().with_heads(2);
+    let (_, wrong_card) = model_and_card(&other);
+    let error = load(weights::to_bytes(model, &wrong_card).unwrap()).err().unwrap();
+    assert!(matches!(error, WeightsError::Mismatch { .. }), "{error}");
+    assert!(error.to_string().contains("do not match the architecture"), "{error}");
+}
+
+#[test]
+fn other_card_versions_and_cardless_burnpacks_are_refused() {
+    let (model, mut card) = model_and_card(&small_config());
+    card.card_version = 99;
+    let error = load(weights::to_bytes(model.clone(), &card).unwrap()).err().unwrap();
+    assert!(matches!(error, WeightsError::Version { found: 99, .. }), "{error}");
+
+    let plain = model.into_record().into_bytes().unwrap().to_vec();
+    assert!(matches!(load(plain).err().unwrap(), WeightsError::NoCard { .. }));
+}
+
+#[test]
+fn an_unwritable_destination_is_an_error() {
+    let (model, card) = model_and_card(&small_config());
+    let error = weights::save(model, &card, std::path::Path::new("/nonexistent/dir/w.bpk")).unwrap_err();
+    assert!(error.to_string().starts_with("/nonexistent/dir/w.bpk: cannot write"), "{error}");
+}
