@@ -58,14 +58,17 @@ fn real_sequences(n: usize) -> Vec<Vec<u8>> {
     columns[0][..n].iter().map(|s| alphabet::channels(s).unwrap()).collect()
 }
 
-fn predict_on(backend: Backend, config: &CrmnetConfig, sequences: &[Vec<u8>]) -> Vec<f32> {
+/// Weights of a freshly initialised `config`, as a weights file would hold them, so that every
+/// backend and every call below runs the very same parameters.
+fn weights_bytes(config: &CrmnetConfig) -> Vec<u8> {
+    let model = Crmnet::new(config, &Device::flex()).unwrap();
+    let card = ModelCard::describe("test", config, &model);
+    crmnet::weights::to_bytes(model, &card).unwrap()
+}
+
+fn predict_on(backend: Backend, weights: &[u8], sequences: &[Vec<u8>]) -> Vec<f32> {
     let device = backend.device().unwrap();
-    device.seed(7);
-    // Same weights on every backend: made on flex, moved through a record.
-    let reference = Crmnet::new(config, &Device::flex()).unwrap();
-    let card = ModelCard::describe("test", config, &reference);
-    let bytes = crmnet::weights::to_bytes(reference, &card).unwrap();
-    let (model, card) = crmnet::weights::from_bytes(bytes, "test", &device).unwrap();
+    let (model, card) = crmnet::weights::from_bytes(weights.to_vec(), "test", &device).unwrap();
     Predictor::new(model, card, device)
         .predict(sequences.iter().map(Vec::as_slice))
         .unwrap()
@@ -80,26 +83,27 @@ fn assert_close(a: &[f32], b: &[f32], tolerance: f32) {
 
 #[test]
 fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
-    let config = Preset::Crmnet.config();
+    let weights = weights_bytes(&Preset::Crmnet.config());
     let sequences = real_sequences(6);
-    let flex = predict_on(Backend::Flex, &config, &sequences);
+    let flex = predict_on(Backend::Flex, &weights, &sequences);
     assert_eq!(flex.len(), 6);
     assert!(flex.iter().all(|p| p.is_finite()), "{flex:?}");
     // Different inputs give different outputs: the input reaches the output.
     assert!(flex.windows(2).any(|w| w[0] != w[1]), "{flex:?}");
-    let ndarray = predict_on(Backend::Ndarray, &config, &sequences);
+    let ndarray = predict_on(Backend::Ndarray, &weights, &sequences);
     assert_close(&ndarray, &flex, 1e-4);
     #[cfg(feature = "wgpu")]
     {
-        let wgpu = predict_on(Backend::Wgpu, &config, &sequences);
+        let wgpu = predict_on(Backend::Wgpu, &weights, &sequences);
         assert_close(&wgpu, &flex, 1e-4);
     }
 }
 
 #[test]
-fn position_modes_and_wirings_all_run_and_differ() {
+fn position_modes_and_wirings_change_what_the_same_weights_compute() {
     let sequences = real_sequences(2);
     let base = Preset::CrmnetWeb.config();
+    let model = Crmnet::new(&base, &Device::flex()).unwrap();
     let variants = [
         base.clone(),
         base.clone().with_position(PositionMode::Additive),
@@ -107,7 +111,11 @@ fn position_modes_and_wirings_all_run_and_differ() {
     ];
     let outputs: Vec<Vec<f32>> = variants
         .iter()
-        .map(|config| predict_on(Backend::Flex, config, &sequences))
+        .map(|config| {
+            let card = ModelCard::describe("variant", config, &model);
+            let weights = crmnet::weights::to_bytes(model.clone(), &card).unwrap();
+            predict_on(Backend::Flex, &weights, &sequences)
+        })
         .collect();
     for output in &outputs {
         assert!(output.iter().all(|p| p.is_finite()));
@@ -118,11 +126,11 @@ fn position_modes_and_wirings_all_run_and_differ() {
 
 #[test]
 fn a_batch_predicts_what_each_sequence_predicts_alone() {
-    let config = Preset::CrmnetWeb.config();
+    let weights = weights_bytes(&Preset::CrmnetWeb.config());
     let sequences = real_sequences(3);
-    let together = predict_on(Backend::Flex, &config, &sequences);
+    let together = predict_on(Backend::Flex, &weights, &sequences);
     for (i, sequence) in sequences.iter().enumerate() {
-        let alone = predict_on(Backend::Flex, &config, std::slice::from_ref(sequence));
+        let alone = predict_on(Backend::Flex, &weights, std::slice::from_ref(sequence));
         assert_close(&alone, &together[i..=i], 1e-5);
     }
 }

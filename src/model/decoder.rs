@@ -1,7 +1,8 @@
-use burn::nn::conv::{ConvTranspose1d, ConvTranspose1dConfig};
+use burn::nn::conv::ConvTranspose1d;
 use burn::prelude::*;
 
 use super::config::CrmnetConfig;
+use super::layers::upsampling_conv;
 use super::se::ConvSe;
 
 /// One decoder level: a stride-2 transposed convolution (linear), concatenation with the
@@ -46,9 +47,7 @@ impl Decoder {
             .zip(skip_channels)
             .map(|(&filters, &skip)| {
                 let level = DecoderLevel {
-                    upsample: ConvTranspose1dConfig::new([channels, filters], k)
-                        .with_stride(2)
-                        .init(device),
+                    upsample: upsampling_conv(channels, filters, k, device),
                     first: ConvSe::new(filters + skip, filters, k, ratio, true, device),
                     second: ConvSe::new(filters, filters, k, ratio, true, device),
                 };

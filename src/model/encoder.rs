@@ -4,7 +4,8 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::config::CrmnetConfig;
-use super::se::{ConvSe, same_conv};
+use super::layers::same_conv;
+use super::se::ConvSe;
 
 /// One encoder level: two convolution units, dropout, and (except at the bottom) a stride-2
 /// convolution. The tensor before the downsampling is the skip connection for the decoder.

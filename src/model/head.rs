@@ -1,8 +1,9 @@
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::leaky_relu;
 
 use super::config::CrmnetConfig;
+use super::layers::dense;
 use super::se::ConvSe;
 
 /// Convolution units without batch normalisation that narrow the decoder output.
@@ -55,7 +56,7 @@ impl Mlp {
             .zip(&config.mlp_dropout)
             .map(|(&units, &dropout)| {
                 let layer = MlpLayer {
-                    linear: LinearConfig::new(width, units).init(device),
+                    linear: dense(width, units, device),
                     dropout: DropoutConfig::new(dropout).init(),
                 };
                 width = units;
@@ -64,7 +65,7 @@ impl Mlp {
             .collect();
         Self {
             hidden,
-            output: LinearConfig::new(width, 1).init(device),
+            output: dense(width, 1, device),
         }
     }
 

@@ -6,6 +6,7 @@ mod crmnet;
 mod decoder;
 mod encoder;
 mod head;
+mod layers;
 mod se;
 mod transformer;
 

@@ -1,7 +1,9 @@
-use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig1d};
-use burn::nn::conv::{Conv1d, Conv1dConfig};
+use burn::nn::conv::Conv1d;
+use burn::nn::{BatchNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
+
+use super::layers::{batch_norm, dense, same_conv};
 
 /// Squeeze-excitation: channels re-weighted by a gate computed from their length-wise mean.
 #[derive(Module, Debug)]
@@ -14,8 +16,8 @@ impl SqueezeExcite {
     pub fn new(channels: usize, ratio: usize, device: &Device) -> Self {
         let hidden = (channels / ratio).max(1);
         Self {
-            squeeze: LinearConfig::new(channels, hidden).init(device),
-            excite: LinearConfig::new(hidden, channels).init(device),
+            squeeze: dense(channels, hidden, device),
+            excite: dense(hidden, channels, device),
         }
     }
 
@@ -36,27 +38,19 @@ pub struct ConvSe {
     norm: Option<BatchNorm>,
 }
 
-/// Keras' BatchNormalization defaults, which the published weights were trained with.
-pub(crate) fn keras_batch_norm(channels: usize, device: &Device) -> BatchNorm {
-    BatchNormConfig::new(channels)
-        .with_epsilon(1e-3)
-        .with_momentum(0.01)
-        .init(device)
-}
-
 impl ConvSe {
     pub fn new(
         channels_in: usize,
         channels_out: usize,
         kernel_size: usize,
         se_ratio: usize,
-        batch_norm: bool,
+        normalised: bool,
         device: &Device,
     ) -> Self {
         Self {
             conv: same_conv(channels_in, channels_out, kernel_size, 1, device),
             se: SqueezeExcite::new(channels_out, se_ratio, device),
-            norm: batch_norm.then(|| keras_batch_norm(channels_out, device)),
+            norm: normalised.then(|| batch_norm(channels_out, device)),
         }
     }
 
@@ -67,19 +61,4 @@ impl ConvSe {
             None => x,
         }
     }
-}
-
-/// A convolution with TensorFlow's `same` padding, which is asymmetric (more on the right)
-/// for strided layers; burn's `Same` computes it the same way.
-pub(crate) fn same_conv(
-    channels_in: usize,
-    channels_out: usize,
-    kernel_size: usize,
-    stride: usize,
-    device: &Device,
-) -> Conv1d {
-    Conv1dConfig::new(channels_in, channels_out, kernel_size)
-        .with_stride(stride)
-        .with_padding(PaddingConfig1d::Same)
-        .init(device)
 }

@@ -1,8 +1,9 @@
-use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, softmax};
 
 use super::config::{CrmnetConfig, PositionMode, TransformerWiring};
+use super::layers::dense;
 
 /// Multi-head self-attention as Keras builds it: each head has its own `key_dim`-wide query,
 /// key and value projections (so the heads together are wider than the model), and scores are
@@ -20,12 +21,12 @@ pub struct SelfAttention {
 
 impl SelfAttention {
     fn new(width: usize, heads: usize, key_dim: usize, device: &Device) -> Self {
-        let projection = || LinearConfig::new(width, heads * key_dim).init(device);
+        let projection = || dense(width, heads * key_dim, device);
         Self {
             query: projection(),
             key: projection(),
             value: projection(),
-            output: LinearConfig::new(heads * key_dim, width).init(device),
+            output: dense(heads * key_dim, width, device),
             heads,
             key_dim,
         }
@@ -76,8 +77,8 @@ impl TransformerBlock {
             attention: SelfAttention::new(width, config.heads, config.key_dim, device),
             attention_dropout: DropoutConfig::new(config.dropout).init(),
             attention_norm: norm(),
-            expand: LinearConfig::new(width, config.ffn_dim).init(device),
-            contract: LinearConfig::new(config.ffn_dim, width).init(device),
+            expand: dense(width, config.ffn_dim, device),
+            contract: dense(config.ffn_dim, width, device),
             ffn_dropout: DropoutConfig::new(config.dropout).init(),
             ffn_norm: norm(),
         }
