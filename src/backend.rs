@@ -5,10 +5,11 @@ use std::fmt;
 use burn::prelude::*;
 
 /// The compute backends this build can run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Backend {
     /// burn-flex: the pure-Rust CPU backend (the default on CPU: measured faster, see README).
+    #[default]
     Flex,
     /// burn-ndarray: the older CPU backend.
     Ndarray,
@@ -37,12 +38,6 @@ impl Backend {
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => wgpu_device(),
         }
-    }
-}
-
-impl Default for Backend {
-    fn default() -> Self {
-        Backend::Flex
     }
 }
 

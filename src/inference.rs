@@ -19,7 +19,11 @@ pub struct ReadbackError(String);
 
 impl Predictor {
     pub fn new(model: Crmnet, card: ModelCard, device: Device) -> Self {
-        Self { model, card, device }
+        Self {
+            model,
+            card,
+            device,
+        }
     }
 
     pub fn card(&self) -> &ModelCard {

@@ -4,7 +4,7 @@
 pub mod backend;
 pub mod data;
 pub mod inference;
-pub mod output;
 pub mod metrics;
 pub mod model;
+pub mod output;
 pub mod weights;

@@ -17,7 +17,11 @@ use crmnet::output::AtomicOutput;
 use crmnet::weights::{self, ModelCard};
 
 #[derive(Parser)]
-#[command(name = "crmnet", version, about = "CRMnet promoter-to-expression model")]
+#[command(
+    name = "crmnet",
+    version,
+    about = "CRMnet promoter-to-expression model"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -92,7 +96,10 @@ struct PredictArgs {
 fn preset_name(name: &str) -> Result<Preset, String> {
     Preset::from_name(name).ok_or_else(|| {
         let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
-        format!("unknown architecture '{name}' (known: {})", names.join(", "))
+        format!(
+            "unknown architecture '{name}' (known: {})",
+            names.join(", ")
+        )
     })
 }
 
@@ -123,7 +130,10 @@ fn info(args: InfoArgs) -> Result<()> {
     };
     let counts = card.parameters;
     println!("architecture: {}", card.name);
-    println!("sequence length: {} nt, alphabet {}", card.sequence_length, card.alphabet);
+    println!(
+        "sequence length: {} nt, alphabet {}",
+        card.sequence_length, card.alphabet
+    );
     for (stage, count) in [
         ("encoder", counts.encoder),
         ("transformer", counts.transformer),
@@ -133,9 +143,19 @@ fn info(args: InfoArgs) -> Result<()> {
     ] {
         println!("{stage:>12}: {count:>12}");
     }
-    println!("{:>12}: {:>12} ({} trainable)", "total", counts.total, counts.trainable);
-    println!("{:>12}: {:>12.1} MB as float32", "size", counts.total as f64 * 4.0 / 1e6);
-    println!("configuration: {}", serde_json::to_string(&card.architecture)?);
+    println!(
+        "{:>12}: {:>12} ({} trainable)",
+        "total", counts.total, counts.trainable
+    );
+    println!(
+        "{:>12}: {:>12.1} MB as float32",
+        "size",
+        counts.total as f64 * 4.0 / 1e6
+    );
+    println!(
+        "configuration: {}",
+        serde_json::to_string(&card.architecture)?
+    );
     if args.weights.is_some() {
         println!("model card: {}", serde_json::to_string_pretty(&card)?);
     }
@@ -164,7 +184,10 @@ fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
 }
 
 fn predict(args: PredictArgs) -> Result<()> {
-    let columns = Columns { sequence: args.seq_column.clone(), value: None };
+    let columns = Columns {
+        sequence: args.seq_column.clone(),
+        value: None,
+    };
     let reader = SequenceReader::open(&args.input, args.input_format, &columns)?;
     let predictor = load_predictor(&args.model)?;
     let source = reader.source_name().to_string();
@@ -172,13 +195,25 @@ fn predict(args: PredictArgs) -> Result<()> {
         Some(path) => {
             let mut output = AtomicOutput::create(path)
                 .with_context(|| format!("{}: cannot create", path.display()))?;
-            let written = write_predictions(reader, &predictor, &args, &mut BufWriter::new(output.file()))?;
-            output.commit().with_context(|| format!("{}: cannot write", path.display()))?;
+            let written = write_predictions(
+                reader,
+                &predictor,
+                &args,
+                &mut BufWriter::new(output.file()),
+            )?;
+            output
+                .commit()
+                .with_context(|| format!("{}: cannot write", path.display()))?;
             report_done(written, &source, Some(path));
         }
         None => {
             let stdout = io::stdout();
-            let written = write_predictions(reader, &predictor, &args, &mut BufWriter::new(stdout.lock()))?;
+            let written = write_predictions(
+                reader,
+                &predictor,
+                &args,
+                &mut BufWriter::new(stdout.lock()),
+            )?;
             report_done(written, &source, None);
         }
     }
@@ -214,9 +249,12 @@ fn write_predictions(
         let predictions = predictor.predict(batch.iter().map(|r| r.channels.as_slice()))?;
         for (record, prediction) in batch.iter().zip(predictions) {
             match args.format {
-                OutputFormat::Tsv => {
-                    writeln!(out, "{}\t{}\t{prediction}", tsv_field(&record.id), record.sequence)?
-                }
+                OutputFormat::Tsv => writeln!(
+                    out,
+                    "{}\t{}\t{prediction}",
+                    tsv_field(&record.id),
+                    record.sequence
+                )?,
                 OutputFormat::Json => {
                     let separator = if written == 0 { "\n" } else { ",\n" };
                     let row = serde_json::json!({

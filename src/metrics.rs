@@ -14,7 +14,11 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn compute(predicted: &[f64], measured: &[f64]) -> Self {
-        assert_eq!(predicted.len(), measured.len(), "one prediction per measurement");
+        assert_eq!(
+            predicted.len(),
+            measured.len(),
+            "one prediction per measurement"
+        );
         Self {
             n: predicted.len(),
             pearson: pearson(predicted, measured),
@@ -77,7 +81,11 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
 /// Coefficient of determination of `predicted` as a model of `measured`.
 pub fn r2(predicted: &[f64], measured: &[f64]) -> f64 {
     let mean_measured = mean(measured);
-    let residual: f64 = predicted.iter().zip(measured).map(|(p, m)| (m - p).powi(2)).sum();
+    let residual: f64 = predicted
+        .iter()
+        .zip(measured)
+        .map(|(p, m)| (m - p).powi(2))
+        .sum();
     let total: f64 = measured.iter().map(|m| (m - mean_measured).powi(2)).sum();
     if measured.len() < 2 || total == 0.0 {
         return f64::NAN;
@@ -86,11 +94,23 @@ pub fn r2(predicted: &[f64], measured: &[f64]) -> f64 {
 }
 
 pub fn mse(predicted: &[f64], measured: &[f64]) -> f64 {
-    mean(&predicted.iter().zip(measured).map(|(p, m)| (p - m).powi(2)).collect::<Vec<_>>())
+    mean(
+        &predicted
+            .iter()
+            .zip(measured)
+            .map(|(p, m)| (p - m).powi(2))
+            .collect::<Vec<_>>(),
+    )
 }
 
 pub fn mae(predicted: &[f64], measured: &[f64]) -> f64 {
-    mean(&predicted.iter().zip(measured).map(|(p, m)| (p - m).abs()).collect::<Vec<_>>())
+    mean(
+        &predicted
+            .iter()
+            .zip(measured)
+            .map(|(p, m)| (p - m).abs())
+            .collect::<Vec<_>>(),
+    )
 }
 
 #[cfg(test)]
@@ -99,7 +119,10 @@ mod tests {
 
     #[test]
     fn ties_share_the_average_rank() {
-        assert_eq!(average_ranks(&[10.0, 20.0, 10.0, 30.0]), vec![1.5, 3.0, 1.5, 4.0]);
+        assert_eq!(
+            average_ranks(&[10.0, 20.0, 10.0, 30.0]),
+            vec![1.5, 3.0, 1.5, 4.0]
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ impl AtomicOutput {
         let temporary = tempfile::Builder::new()
             .prefix(".crmnet-partial-")
             .tempfile_in(directory)?;
-        Ok(Self { temporary, path: path.to_path_buf() })
+        Ok(Self {
+            temporary,
+            path: path.to_path_buf(),
+        })
     }
 
     pub fn file(&mut self) -> &mut File {

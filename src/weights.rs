@@ -90,7 +90,10 @@ pub enum WeightsError {
 /// Serialises `model` with its card into burnpack bytes.
 pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
     let card_json = serde_json::to_string(card).map_err(|e| e.to_string())?;
-    let record_bytes = model.into_record().into_bytes().map_err(|e| e.to_string())?;
+    let record_bytes = model
+        .into_record()
+        .into_bytes()
+        .map_err(|e| e.to_string())?;
     let tensors = Reader::from_bytes(record_bytes)
         .and_then(Reader::into_tensors)
         .map_err(|e| e.to_string())?;
@@ -104,9 +107,13 @@ pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
 /// Writes `model` and its card to `path` atomically: a crash or error leaves either the old
 /// file or the complete new one, never a half-written file.
 pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
-    let write_error = |reason: String| WeightsError::Write { path: path.display().to_string(), reason };
+    let write_error = |reason: String| WeightsError::Write {
+        path: path.display().to_string(),
+        reason,
+    };
     let bytes = to_bytes(model, card).map_err(write_error)?;
-    let mut output = crate::output::AtomicOutput::create(path).map_err(|e| write_error(e.to_string()))?;
+    let mut output =
+        crate::output::AtomicOutput::create(path).map_err(|e| write_error(e.to_string()))?;
     std::io::Write::write_all(output.file(), &bytes).map_err(|e| write_error(e.to_string()))?;
     output.commit().map_err(|e| write_error(e.to_string()))
 }
@@ -114,40 +121,72 @@ pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsE
 /// Reads a weights file into a model on `device`.
 pub fn load(path: &Path, device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
     let name = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| WeightsError::Read { path: name.clone(), reason: e.to_string() })?;
+    let data = std::fs::read(path).map_err(|e| WeightsError::Read {
+        path: name.clone(),
+        reason: e.to_string(),
+    })?;
     from_bytes(data, &name, device)
 }
 
 /// Reads weights from memory; `source` names them in errors.
-pub fn from_bytes(data: Vec<u8>, source: &str, device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
+pub fn from_bytes(
+    data: Vec<u8>,
+    source: &str,
+    device: &Device,
+) -> Result<(Crmnet, ModelCard), WeightsError> {
     let path = source.to_string();
     let bytes = Bytes::from_bytes_vec(data).shared();
-    let format_error = |e: &dyn std::fmt::Display| WeightsError::Format { path: path.clone(), reason: e.to_string() };
+    let format_error = |e: &dyn std::fmt::Display| WeightsError::Format {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
     let reader = Reader::from_bytes(bytes.clone()).map_err(|e| format_error(&e))?;
     let card = read_card(reader.metadata(), &path)?;
     let record = ModuleRecord::from_bytes(bytes).map_err(|e| format_error(&e))?;
-    let model = Crmnet::new(&card.architecture, device)
-        .map_err(|source| WeightsError::Architecture { path: path.clone(), source })?;
+    let model =
+        Crmnet::new(&card.architecture, device).map_err(|source| WeightsError::Architecture {
+            path: path.clone(),
+            source,
+        })?;
     let model = model
         .try_load_record(record)
-        .map_err(|e| WeightsError::Mismatch { path: path.clone(), reason: e.to_string() })?;
+        .map_err(|e| WeightsError::Mismatch {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
     Ok((model, card))
 }
 
 fn read_card(metadata: &BTreeMap<String, String>, path: &str) -> Result<ModelCard, WeightsError> {
     let path = path.to_string();
-    let json = metadata.get(CARD_KEY).ok_or_else(|| WeightsError::NoCard { path: path.clone() })?;
-    let value: serde_json::Value = serde_json::from_str(json)
-        .map_err(|e| WeightsError::BadCard { path: path.clone(), reason: e.to_string() })?;
-    let found = value.get("card_version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let json = metadata
+        .get(CARD_KEY)
+        .ok_or_else(|| WeightsError::NoCard { path: path.clone() })?;
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| WeightsError::BadCard {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    let found = value
+        .get("card_version")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
     if found != u64::from(CARD_VERSION) {
-        return Err(WeightsError::Version { path, found: u32::try_from(found).unwrap_or(u32::MAX) });
+        return Err(WeightsError::Version {
+            path,
+            found: u32::try_from(found).unwrap_or(u32::MAX),
+        });
     }
-    let card: ModelCard = serde_json::from_value(value)
-        .map_err(|e| WeightsError::BadCard { path: path.clone(), reason: e.to_string() })?;
+    let card: ModelCard = serde_json::from_value(value).map_err(|e| WeightsError::BadCard {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
     let expected: String = LETTERS.iter().collect();
     if card.alphabet != expected {
-        return Err(WeightsError::Alphabet { path, found: card.alphabet });
+        return Err(WeightsError::Alphabet {
+            path,
+            found: card.alphabet,
+        });
     }
     Ok(card)
 }

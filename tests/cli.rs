@@ -13,7 +13,11 @@ const NATIVE: &str = "test_native_complex.tsv";
 fn crmnet(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_crmnet"))
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -50,7 +54,11 @@ fn rows(tsv: &str) -> Vec<(String, String, f32)> {
         .map(|line| {
             let fields: Vec<&str> = line.split('\t').collect();
             assert_eq!(fields.len(), 3, "{line}");
-            (fields[0].to_string(), fields[1].to_string(), fields[2].parse().unwrap())
+            (
+                fields[0].to_string(),
+                fields[1].to_string(),
+                fields[2].parse().unwrap(),
+            )
         })
         .collect()
 }
@@ -65,7 +73,17 @@ fn predict_streams_the_native_test_set_from_file_stdin_and_gzipped_fasta() {
 
     let out = dir.path().join("out.tsv");
     let run = crmnet(
-        &["predict", "--input", &input, "--weights", weights, "--output", out.to_str().unwrap(), "--batch-size", "512"],
+        &[
+            "predict",
+            "--input",
+            &input,
+            "--weights",
+            weights,
+            "--output",
+            out.to_str().unwrap(),
+            "--batch-size",
+            "512",
+        ],
         None,
     );
     assert!(run.status.success(), "{}", stderr(&run));
@@ -77,7 +95,15 @@ fn predict_streams_the_native_test_set_from_file_stdin_and_gzipped_fasta() {
     }
 
     let stdin_run = crmnet(
-        &["predict", "--input", "-", "--weights", weights, "--batch-size", "100"],
+        &[
+            "predict",
+            "--input",
+            "-",
+            "--weights",
+            weights,
+            "--batch-size",
+            "100",
+        ],
         Some(&std::fs::read(&input).unwrap()),
     );
     assert!(stdin_run.status.success(), "{}", stderr(&stdin_run));
@@ -85,18 +111,34 @@ fn predict_streams_the_native_test_set_from_file_stdin_and_gzipped_fasta() {
     assert_eq!(from_stdin.len(), 3733);
     for (a, b) in from_stdin.iter().zip(&from_file) {
         assert_eq!(a.1, b.1);
-        assert!((a.2 - b.2).abs() < 1e-4, "batching changed a prediction: {} vs {}", a.2, b.2);
+        assert!(
+            (a.2 - b.2).abs() < 1e-4,
+            "batching changed a prediction: {} vs {}",
+            a.2,
+            b.2
+        );
     }
 
     let fasta = dir.path().join("native.fa.gz");
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&fasta).unwrap(), flate2::Compression::fast());
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&fasta).unwrap(),
+        flate2::Compression::fast(),
+    );
     for (i, sequence) in expected.iter().enumerate() {
         let (head, tail) = sequence.split_at(60);
         writeln!(encoder, ">native_{i} test row\n{head}\n{tail}").unwrap();
     }
     encoder.finish().unwrap();
     let fasta_run = crmnet(
-        &["predict", "-i", fasta.to_str().unwrap(), "--weights", weights, "--format", "json"],
+        &[
+            "predict",
+            "-i",
+            fasta.to_str().unwrap(),
+            "--weights",
+            weights,
+            "--format",
+            "json",
+        ],
         None,
     );
     assert!(fasta_run.status.success(), "{}", stderr(&fasta_run));
@@ -115,12 +157,19 @@ fn assert_fails_without_output(args: &[&str], output: &Path, expected: &str) {
     let run = crmnet(&all, None);
     assert!(!run.status.success(), "should fail: {args:?}");
     let message = stderr(&run);
-    assert!(message.contains(expected), "expected {expected:?} in: {message}");
+    assert!(
+        message.contains(expected),
+        "expected {expected:?} in: {message}"
+    );
     assert!(!output.exists(), "a failed run left {}", output.display());
     let leftovers: Vec<_> = std::fs::read_dir(output.parent().unwrap())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(".crmnet-partial"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with(".crmnet-partial")
+        })
         .collect();
     assert!(leftovers.is_empty(), "partial files left: {leftovers:?}");
 }
@@ -141,7 +190,15 @@ fn bad_input_exits_nonzero_naming_file_and_line_and_writes_nothing() {
     let x_name = x_file.to_str().unwrap();
     let position = lines[250].find('X').unwrap() + 1;
     assert_fails_without_output(
-        &["predict", "-i", x_name, "--weights", weights, "--batch-size", "64"],
+        &[
+            "predict",
+            "-i",
+            x_name,
+            "--weights",
+            weights,
+            "--batch-size",
+            "64",
+        ],
         &out,
         &format!("{x_name}:251: invalid character 'X' at position {position}"),
     );
@@ -156,20 +213,40 @@ fn bad_input_exits_nonzero_naming_file_and_line_and_writes_nothing() {
     );
 
     let whole = dir.path().join("whole.fa.gz");
-    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&whole).unwrap(), flate2::Compression::default());
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&whole).unwrap(),
+        flate2::Compression::default(),
+    );
     for i in 0..5000 {
-        writeln!(encoder, ">s{i}\n{}", &native.lines().nth(1 + i % 3000).unwrap()[..110]).unwrap();
+        writeln!(
+            encoder,
+            ">s{i}\n{}",
+            &native.lines().nth(1 + i % 3000).unwrap()[..110]
+        )
+        .unwrap();
     }
     encoder.finish().unwrap();
     let bytes = std::fs::read(&whole).unwrap();
     let truncated = dir.path().join("truncated.fa.gz");
     std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).unwrap();
     let truncated = truncated.to_str().unwrap();
-    assert_fails_without_output(&["predict", "-i", truncated, "--weights", weights], &out, &format!("{truncated}:"));
+    assert_fails_without_output(
+        &["predict", "-i", truncated, "--weights", weights],
+        &out,
+        &format!("{truncated}:"),
+    );
 
     let native_path = common::data_file(NATIVE);
     assert_fails_without_output(
-        &["predict", "-i", &native_path, "--seq-column", "promoter", "--weights", weights],
+        &[
+            "predict",
+            "-i",
+            &native_path,
+            "--seq-column",
+            "promoter",
+            "--weights",
+            weights,
+        ],
         &out,
         &format!("{native_path}:1: no column 'promoter'"),
     );
@@ -195,7 +272,17 @@ fn predict_refuses_to_run_without_weights_or_an_explicit_random_init() {
     let dir = tempfile::tempdir().unwrap();
     let fasta = dir.path().join("two.fa");
     std::fs::write(&fasta, ">a\nACGT\n>b\nTTTT\n").unwrap();
-    let run = crmnet(&["predict", "-i", fasta.to_str().unwrap(), "--random-init", "--arch", "crmnet-web"], None);
+    let run = crmnet(
+        &[
+            "predict",
+            "-i",
+            fasta.to_str().unwrap(),
+            "--random-init",
+            "--arch",
+            "crmnet-web",
+        ],
+        None,
+    );
     assert!(run.status.success(), "{}", stderr(&run));
     assert!(stderr(&run).contains("untrained"), "{}", stderr(&run));
     assert_eq!(rows(&String::from_utf8(run.stdout).unwrap()).len(), 2);
@@ -206,7 +293,15 @@ fn info_prints_the_published_counts() {
     let run = crmnet(&["info", "--arch", "crmnet"], None);
     assert!(run.status.success(), "{}", stderr(&run));
     let text = String::from_utf8(run.stdout).unwrap();
-    for expected in ["4490368", "25777152", "2626816", "314928", "961025", "34170289", "34165681 trainable"] {
+    for expected in [
+        "4490368",
+        "25777152",
+        "2626816",
+        "314928",
+        "961025",
+        "34170289",
+        "34165681 trainable",
+    ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
     let unknown = crmnet(&["info", "--arch", "resnet"], None);

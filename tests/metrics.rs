@@ -22,10 +22,18 @@ fn published_peer_correlations_are_reproduced() {
     assert_eq!(legnet.n, 3733);
     assert_4_decimals(legnet.pearson, 0.9712, "LegNet r, native complex");
     let transformer = peer_metrics("test_native_complex.tsv", "pred_vaishnav_transformer");
-    assert_4_decimals(transformer.pearson, 0.9608, "Vaishnav transformer r, native complex");
+    assert_4_decimals(
+        transformer.pearson,
+        0.9608,
+        "Vaishnav transformer r, native complex",
+    );
     let random = peer_metrics("test_random_complex.tsv", "pred_vaishnav_transformer");
     assert_eq!(random.n, 2954);
-    assert_4_decimals((random.pearson * 1000.0).round() / 1000.0, 0.978, "transformer r, random complex");
+    assert_4_decimals(
+        (random.pearson * 1000.0).round() / 1000.0,
+        0.978,
+        "transformer r, random complex",
+    );
 }
 
 #[test]

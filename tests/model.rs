@@ -55,7 +55,10 @@ fn invalid_configurations_are_refused_not_panicking() {
 /// The first `n` sequences of the native test set, as alphabet channels.
 fn real_sequences(n: usize) -> Vec<Vec<u8>> {
     let columns = common::tsv_columns("test_native_complex.tsv", &["seq"]);
-    columns[0][..n].iter().map(|s| alphabet::channels(s).unwrap()).collect()
+    columns[0][..n]
+        .iter()
+        .map(|s| alphabet::channels(s).unwrap())
+        .collect()
 }
 
 /// Weights of a freshly initialised `config`, as a weights file would hold them, so that every
@@ -77,7 +80,10 @@ fn predict_on(backend: Backend, weights: &[u8], sequences: &[Vec<u8>]) -> Vec<f3
 fn assert_close(a: &[f32], b: &[f32], tolerance: f32) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!((x - y).abs() <= tolerance * (1.0 + y.abs()), "row {i}: {x} vs {y}");
+        assert!(
+            (x - y).abs() <= tolerance * (1.0 + y.abs()),
+            "row {i}: {x} vs {y}"
+        );
     }
 }
 

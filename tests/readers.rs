@@ -25,7 +25,10 @@ fn headered_table_reads_every_row_in_order() {
     assert!(records.iter().zip(expected).all(|(r, s)| &r.sequence == s));
     assert_eq!((records[0].id.as_str(), records[0].line), ("1", 2));
     assert_eq!(records[3732].line, 3734);
-    let with_values = Columns { sequence: Some("seq".into()), value: Some("measured".into()) };
+    let with_values = Columns {
+        sequence: Some("seq".into()),
+        value: Some("measured".into()),
+    };
     let records = read_all(&path, InputFormat::Table, &with_values).unwrap();
     assert_eq!(records[0].value, Some(13.1688));
 }
@@ -45,10 +48,21 @@ fn released_training_format_is_detected_with_its_values() {
 fn gzipped_multiline_fasta_is_streamed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("in.fa.gz");
-    write_gzip(&path, b">first some description\nACGT\nacgn\n>second\nRYACGT\n");
-    let records = read_all(path.to_str().unwrap(), InputFormat::Auto, &Columns::default()).unwrap();
+    write_gzip(
+        &path,
+        b">first some description\nACGT\nacgn\n>second\nRYACGT\n",
+    );
+    let records = read_all(
+        path.to_str().unwrap(),
+        InputFormat::Auto,
+        &Columns::default(),
+    )
+    .unwrap();
     assert_eq!(records.len(), 2);
-    assert_eq!((records[0].id.as_str(), records[0].sequence.as_str()), ("first", "ACGTacgn"));
+    assert_eq!(
+        (records[0].id.as_str(), records[0].sequence.as_str()),
+        ("first", "ACGTacgn")
+    );
     assert_eq!(records[0].channels, vec![0, 1, 2, 3, 0, 1, 2, 4]);
     assert_eq!((records[1].id.as_str(), records[1].line), ("second", 4));
 }
@@ -67,26 +81,54 @@ fn error_of(content: &[u8], name: &str, format: InputFormat, columns: &Columns) 
 fn bad_records_stop_with_file_line_and_reason() {
     let none = Columns::default();
     assert_eq!(
-        error_of(b">a\nACGT\nACXT\n>b\nAC\n", "x.fa", InputFormat::Auto, &none),
+        error_of(
+            b">a\nACGT\nACXT\n>b\nAC\n",
+            "x.fa",
+            InputFormat::Auto,
+            &none
+        ),
         ":3: record 'a': invalid character 'X' at position 7 (allowed: A C G T, IUPAC codes, any case)"
     );
     assert_eq!(
-        error_of(b">a\nACGT\n>empty\n>c\nAC\n", "e.fa", InputFormat::Auto, &none),
+        error_of(
+            b">a\nACGT\n>empty\n>c\nAC\n",
+            "e.fa",
+            InputFormat::Auto,
+            &none
+        ),
         ":3: record 'empty': empty sequence"
     );
     assert_eq!(
-        error_of(b"id\tseq\nx\tACGT\ny\tAC-T\n", "t.tsv", InputFormat::Auto, &none),
+        error_of(
+            b"id\tseq\nx\tACGT\ny\tAC-T\n",
+            "t.tsv",
+            InputFormat::Auto,
+            &none
+        ),
         ":3: invalid character '-' at position 3 (allowed: A C G T, IUPAC codes, any case)"
     );
     assert_eq!(
-        error_of(b"seq\tvalue\nACGT\t1\n\t2\n", "t.tsv", InputFormat::Auto, &none),
+        error_of(
+            b"seq\tvalue\nACGT\t1\n\t2\n",
+            "t.tsv",
+            InputFormat::Auto,
+            &none
+        ),
         ":3: empty sequence"
     );
     assert_eq!(
-        error_of(b"ACGT\t1.5\nACGT\tlots\n", "r.txt", InputFormat::Auto, &none),
+        error_of(
+            b"ACGT\t1.5\nACGT\tlots\n",
+            "r.txt",
+            InputFormat::Auto,
+            &none
+        ),
         ":2: value \"lots\" in column 2 is not a finite number"
     );
-    let wanted = Columns { sequence: Some("promoter".into()), value: None };
+    let wanted = Columns {
+        sequence: Some("promoter".into()),
+        value: None,
+    };
     assert_eq!(
         error_of(b"id,seq\nx,ACGT\n", "t.csv", InputFormat::Auto, &wanted),
         ":1: no column 'promoter'; the header has: id, seq"
@@ -103,7 +145,9 @@ fn truncated_gzip_is_an_error_not_an_early_end() {
     let whole = dir.path().join("whole.txt.gz");
     let content: String = (0..20_000)
         .map(|i| {
-            let sequence: String = (0..40).map(|j| ['A', 'C', 'G', 'T'][(i * 7 + j * j) % 4]).collect();
+            let sequence: String = (0..40)
+                .map(|j| ['A', 'C', 'G', 'T'][(i * 7 + j * j) % 4])
+                .collect();
             format!("{sequence}\t{}\n", i % 17)
         })
         .collect();
@@ -123,5 +167,10 @@ fn missing_file_names_the_file() {
     let error = SequenceReader::open("/nonexistent/in.fa", InputFormat::Auto, &Columns::default())
         .err()
         .unwrap();
-    assert!(error.to_string().starts_with("/nonexistent/in.fa: cannot open:"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("/nonexistent/in.fa: cannot open:"),
+        "{error}"
+    );
 }

@@ -46,8 +46,13 @@ fn truncated_or_corrupted_files_are_errors_not_panics() {
     let (model, card) = model_and_card(&small_config());
     let bytes = weights::to_bytes(model, &card).unwrap();
     for cut in [0, 3, 10, 200, bytes.len() / 2, bytes.len() - 1] {
-        let error = load(bytes[..cut].to_vec()).err().expect("truncated file accepted");
-        assert!(matches!(error, WeightsError::Format { .. }), "cut at {cut}: {error}");
+        let Err(error) = load(bytes[..cut].to_vec()) else {
+            panic!("file cut at {cut} accepted")
+        };
+        assert!(
+            matches!(error, WeightsError::Format { .. }),
+            "cut at {cut}: {error}"
+        );
         assert!(error.to_string().starts_with("w.bpk: "), "{error}");
     }
     let mut scrambled = bytes.clone();
@@ -64,25 +69,44 @@ fn a_card_that_does_not_describe_the_tensors_is_refused() {
     let (model, _) = model_and_card(&config);
     let other = config.clone().with_heads(2);
     let (_, wrong_card) = model_and_card(&other);
-    let error = load(weights::to_bytes(model, &wrong_card).unwrap()).err().unwrap();
+    let error = load(weights::to_bytes(model, &wrong_card).unwrap())
+        .err()
+        .unwrap();
     assert!(matches!(error, WeightsError::Mismatch { .. }), "{error}");
-    assert!(error.to_string().contains("do not match the architecture"), "{error}");
+    assert!(
+        error.to_string().contains("do not match the architecture"),
+        "{error}"
+    );
 }
 
 #[test]
 fn other_card_versions_and_cardless_burnpacks_are_refused() {
     let (model, mut card) = model_and_card(&small_config());
     card.card_version = 99;
-    let error = load(weights::to_bytes(model.clone(), &card).unwrap()).err().unwrap();
-    assert!(matches!(error, WeightsError::Version { found: 99, .. }), "{error}");
+    let error = load(weights::to_bytes(model.clone(), &card).unwrap())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(error, WeightsError::Version { found: 99, .. }),
+        "{error}"
+    );
 
     let plain = model.into_record().into_bytes().unwrap().to_vec();
-    assert!(matches!(load(plain).err().unwrap(), WeightsError::NoCard { .. }));
+    assert!(matches!(
+        load(plain).err().unwrap(),
+        WeightsError::NoCard { .. }
+    ));
 }
 
 #[test]
 fn an_unwritable_destination_is_an_error() {
     let (model, card) = model_and_card(&small_config());
-    let error = weights::save(model, &card, std::path::Path::new("/nonexistent/dir/w.bpk")).unwrap_err();
-    assert!(error.to_string().starts_with("/nonexistent/dir/w.bpk: cannot write"), "{error}");
+    let error =
+        weights::save(model, &card, std::path::Path::new("/nonexistent/dir/w.bpk")).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("/nonexistent/dir/w.bpk: cannot write"),
+        "{error}"
+    );
 }

@@ -42,7 +42,10 @@ pub fn channels(sequence: &str) -> Result<Vec<u8>, SequenceError> {
             u8::try_from(found)
                 .ok()
                 .and_then(channel)
-                .ok_or(SequenceError::InvalidCharacter { found, position: index + 1 })
+                .ok_or(SequenceError::InvalidCharacter {
+                    found,
+                    position: index + 1,
+                })
         })
         .collect()
 }
@@ -73,11 +76,17 @@ mod tests {
     fn other_characters_name_their_position() {
         assert_eq!(
             channels("ACGXT"),
-            Err(SequenceError::InvalidCharacter { found: 'X', position: 4 })
+            Err(SequenceError::InvalidCharacter {
+                found: 'X',
+                position: 4
+            })
         );
         assert_eq!(
             channels("ACé"),
-            Err(SequenceError::InvalidCharacter { found: 'é', position: 3 })
+            Err(SequenceError::InvalidCharacter {
+                found: 'é',
+                position: 3
+            })
         );
         assert_eq!(channels(""), Err(SequenceError::Empty));
     }
@@ -89,7 +98,10 @@ mod tests {
         // rows: A C G T N; columns: positions 1..3
         assert_eq!(
             out,
-            vec![1., 0., 0., /* C */ 0., 0., 0., /* G */ 0., 0., 0., /* T */ 0., 1., 0., /* N */ 0., 0., 1.]
+            vec![
+                1., 0., 0., /* C */ 0., 0., 0., /* G */ 0., 0., 0., /* T */ 0., 1.,
+                0., /* N */ 0., 0., 1.
+            ]
         );
         let mut truncated = Vec::new();
         push_one_hot(&[2, 2, 1], 2, &mut truncated);

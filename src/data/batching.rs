@@ -26,7 +26,10 @@ pub struct Batches<I> {
 
 impl<I: Iterator<Item = Result<Record, InputError>>> Batches<I> {
     pub fn new(records: I, size: usize) -> Self {
-        Self { records, size: size.max(1) }
+        Self {
+            records,
+            size: size.max(1),
+        }
     }
 }
 

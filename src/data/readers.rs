@@ -33,7 +33,11 @@ pub struct InputError {
 }
 
 fn line_prefix(line: u64) -> String {
-    if line == 0 { " ".to_string() } else { format!("{line}: ") }
+    if line == 0 {
+        " ".to_string()
+    } else {
+        format!("{line}: ")
+    }
 }
 
 /// The layout of an input file.
@@ -85,8 +89,16 @@ enum Inner {
 impl SequenceReader {
     /// Opens `path` (`-` for standard input) in the given format.
     pub fn open(path: &str, format: InputFormat, columns: &Columns) -> Result<Self, InputError> {
-        let source_name = if path == "-" { "<stdin>".to_string() } else { path.to_string() };
-        let fail = |line, reason: String| InputError { source_name: source_name.clone(), line, reason };
+        let source_name = if path == "-" {
+            "<stdin>".to_string()
+        } else {
+            path.to_string()
+        };
+        let fail = |line, reason: String| InputError {
+            source_name: source_name.clone(),
+            line,
+            reason,
+        };
         let raw: Box<dyn Read + Send> = if path == "-" {
             Box::new(io::stdin())
         } else {
@@ -94,7 +106,9 @@ impl SequenceReader {
         };
         let mut input = decompressed(raw).map_err(|e| fail(0, format!("cannot read: {e}")))?;
         let format = match format {
-            InputFormat::Auto => detect(&mut input).map_err(|e| fail(1, format!("cannot read: {e}")))?,
+            InputFormat::Auto => {
+                detect(&mut input).map_err(|e| fail(1, format!("cannot read: {e}")))?
+            }
             chosen => chosen,
         };
         let inner = match format {
@@ -110,7 +124,11 @@ impl SequenceReader {
             InputFormat::Table => table(input, columns).map_err(|reason| fail(1, reason))?,
             InputFormat::Auto => unreachable!("resolved above"),
         };
-        Ok(Self { source_name, inner, records_read: 0 })
+        Ok(Self {
+            source_name,
+            inner,
+            records_read: 0,
+        })
     }
 
     pub fn source_name(&self) -> &str {
@@ -118,7 +136,11 @@ impl SequenceReader {
     }
 
     fn error(&self, line: u64, reason: impl Into<String>) -> InputError {
-        InputError { source_name: self.source_name.clone(), line, reason: reason.into() }
+        InputError {
+            source_name: self.source_name.clone(),
+            line,
+            reason: reason.into(),
+        }
     }
 
     fn next_record(&mut self) -> Option<Result<Record, InputError>> {
@@ -127,9 +149,16 @@ impl SequenceReader {
             Inner::Done => return None,
             Inner::Fasta(reader) => match reader.next()? {
                 Err(e) => Err(self.error(e.position.line, e.msg)),
-                Ok(record) => fasta_record(&record).map_err(|(line, reason)| self.error(line, reason)),
+                Ok(record) => {
+                    fasta_record(&record).map_err(|(line, reason)| self.error(line, reason))
+                }
             },
-            Inner::Delimited { reader, sequence, value, id } => {
+            Inner::Delimited {
+                reader,
+                sequence,
+                value,
+                id,
+            } => {
                 let mut row = csv::StringRecord::new();
                 match reader.read_record(&mut row) {
                     Ok(false) => return None,
@@ -174,7 +203,10 @@ impl Iterator for SequenceReader {
 fn decompressed(raw: Box<dyn Read + Send>) -> io::Result<Input> {
     let mut buffered = BufReader::with_capacity(BUFFER, raw);
     if buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(BUFFER, MultiGzDecoder::new(buffered))))
+        Ok(Box::new(BufReader::with_capacity(
+            BUFFER,
+            MultiGzDecoder::new(buffered),
+        )))
     } else {
         Ok(Box::new(buffered))
     }
@@ -183,11 +215,17 @@ fn decompressed(raw: Box<dyn Read + Send>) -> io::Result<Input> {
 /// Looks at the first line without consuming it.
 fn detect(input: &mut Input) -> io::Result<InputFormat> {
     let head = input.fill_buf()?;
-    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
     if head.get(start) == Some(&b'>') {
         return Ok(InputFormat::Fasta);
     }
-    let first_line = head[start..].split(|&b| b == b'\n').next().unwrap_or_default();
+    let first_line = head[start..]
+        .split(|&b| b == b'\n')
+        .next()
+        .unwrap_or_default();
     let first_line = String::from_utf8_lossy(first_line);
     let mut fields = first_line.trim_end_matches('\r').split('\t');
     let looks_like_sequence = fields
@@ -196,7 +234,11 @@ fn detect(input: &mut Input) -> io::Result<InputFormat> {
     let rest: Vec<&str> = fields.collect();
     let released = looks_like_sequence
         && (rest.is_empty() || (rest.len() == 1 && rest[0].trim().parse::<f64>().is_ok()));
-    Ok(if released { InputFormat::Released } else { InputFormat::Table })
+    Ok(if released {
+        InputFormat::Released
+    } else {
+        InputFormat::Table
+    })
 }
 
 fn csv_reader(input: Input, delimiter: u8, has_headers: bool) -> csv::Reader<Input> {
@@ -210,13 +252,22 @@ fn csv_reader(input: Input, delimiter: u8, has_headers: bool) -> csv::Reader<Inp
 fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
     let head = input.fill_buf().map_err(|e| format!("cannot read: {e}"))?;
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = if first_line.contains(&b'\t') { b'\t' } else { b',' };
+    let delimiter = if first_line.contains(&b'\t') {
+        b'\t'
+    } else {
+        b','
+    };
     let mut reader = csv_reader(input, delimiter, true);
     let header = reader.headers().map_err(|e| csv_reason(&e))?.clone();
     let names: Vec<&str> = header.iter().collect();
-    let find = |name: &str| names.iter().position(|column| column.eq_ignore_ascii_case(name));
+    let find = |name: &str| {
+        names
+            .iter()
+            .position(|column| column.eq_ignore_ascii_case(name))
+    };
     let find_chosen = |chosen: &str| {
-        find(chosen).ok_or_else(|| format!("no column '{chosen}'; the header has: {}", names.join(", ")))
+        find(chosen)
+            .ok_or_else(|| format!("no column '{chosen}'; the header has: {}", names.join(", ")))
     };
     let sequence = match &columns.sequence {
         Some(chosen) => find_chosen(chosen)?,
@@ -230,14 +281,21 @@ fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
     };
     let value = columns.value.as_deref().map(find_chosen).transpose()?;
     let id = ID_COLUMNS.iter().find_map(|name| find(name));
-    Ok(Inner::Delimited { reader, sequence, value, id })
+    Ok(Inner::Delimited {
+        reader,
+        sequence,
+        value,
+        id,
+    })
 }
 
 fn csv_reason(error: &csv::Error) -> String {
     match error.kind() {
         csv::ErrorKind::Io(e) => format!("cannot read: {e}"),
         csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_string(),
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("{len} fields where the header has {expected_len}")
         }
         _ => error.to_string(),
@@ -252,7 +310,8 @@ fn delimited_record(
     number: usize,
 ) -> Result<Record, String> {
     let field = |index: usize| row.get(index).map(str::trim);
-    let text = field(sequence).ok_or_else(|| format!("missing column {} (the sequence)", sequence + 1))?;
+    let text =
+        field(sequence).ok_or_else(|| format!("missing column {} (the sequence)", sequence + 1))?;
     let channels = alphabet::channels(text).map_err(|e| e.to_string())?;
     let value = match value.and_then(|index| field(index).map(|v| (index, v))) {
         None => None,
@@ -260,11 +319,25 @@ fn delimited_record(
             raw.parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| format!("value {raw:?} in column {} is not a finite number", index + 1))?,
+                .ok_or_else(|| {
+                    format!(
+                        "value {raw:?} in column {} is not a finite number",
+                        index + 1
+                    )
+                })?,
         ),
     };
-    let id = id.and_then(field).filter(|s| !s.is_empty()).map_or_else(|| number.to_string(), str::to_string);
-    Ok(Record { id, sequence: text.to_string(), channels, value, line: 0 })
+    let id = id
+        .and_then(field)
+        .filter(|s| !s.is_empty())
+        .map_or_else(|| number.to_string(), str::to_string);
+    Ok(Record {
+        id,
+        sequence: text.to_string(),
+        channels,
+        value,
+        line: 0,
+    })
 }
 
 fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (u64, String)> {
@@ -272,8 +345,12 @@ fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (
     let id = String::from_utf8_lossy(record.id());
     let id = id.split_whitespace().next().unwrap_or_default().to_string();
     let in_record = |reason: String| format!("record '{id}': {reason}");
-    let sequence = String::from_utf8(record.seq().into_owned())
-        .map_err(|_| (header_line, in_record("sequence is not valid UTF-8 text".into())))?;
+    let sequence = String::from_utf8(record.seq().into_owned()).map_err(|_| {
+        (
+            header_line,
+            in_record("sequence is not valid UTF-8 text".into()),
+        )
+    })?;
     let channels = alphabet::channels(&sequence).map_err(|error| {
         let line = match error {
             alphabet::SequenceError::InvalidCharacter { position, .. } => {
@@ -283,7 +360,13 @@ fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (
         };
         (line, in_record(error.to_string()))
     })?;
-    Ok(Record { id, sequence, channels, value: None, line: header_line })
+    Ok(Record {
+        id,
+        sequence,
+        channels,
+        value: None,
+        line: header_line,
+    })
 }
 
 /// 1-based line, counted from the header, of the `position`-th base of a multi-line sequence.

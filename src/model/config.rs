@@ -138,7 +138,10 @@ impl CrmnetConfig {
                 self.downsamplings()
             ));
         }
-        if self.sequence_length % (1 << self.downsamplings()) != 0 {
+        if !self
+            .sequence_length
+            .is_multiple_of(1 << self.downsamplings())
+        {
             return fail(format!(
                 "sequence length {} is not divisible by 2^{}",
                 self.sequence_length,
@@ -155,19 +158,33 @@ impl CrmnetConfig {
                 self.mlp_dropout.len()
             ));
         }
-        let widths = [&self.encoder_filters, &self.decoder_filters, &self.head_filters, &self.mlp_units];
-        let sizes = [self.kernel_size, self.se_ratio, self.heads, self.key_dim, self.ffn_dim];
+        let widths = [
+            &self.encoder_filters,
+            &self.decoder_filters,
+            &self.head_filters,
+            &self.mlp_units,
+        ];
+        let sizes = [
+            self.kernel_size,
+            self.se_ratio,
+            self.heads,
+            self.key_dim,
+            self.ffn_dim,
+        ];
         if widths.iter().any(|w| w.contains(&0)) || sizes.contains(&0) {
-            return fail("every width, the kernel size, SE ratio, heads, key and FFN size must be positive".into());
+            return fail(
+                "every width, the kernel size, SE ratio, heads, key and FFN size must be positive"
+                    .into(),
+            );
         }
-        if self.kernel_size % 2 == 0 {
+        if self.kernel_size.is_multiple_of(2) {
             return fail(format!("kernel size {} must be odd", self.kernel_size));
         }
         if self.transformer_blocks == 0 {
             return fail("at least one transformer block is needed".into());
         }
         if self.wiring == TransformerWiring::Paired
-            && (self.transformer_blocks < 2 || self.transformer_blocks % 2 != 0)
+            && (self.transformer_blocks < 2 || !self.transformer_blocks.is_multiple_of(2))
         {
             return fail(format!(
                 "paired wiring needs an even number of at least 2 transformer blocks, got {}",
@@ -178,7 +195,7 @@ impl CrmnetConfig {
         if probabilities.clone().any(|p| !(0.0..1.0).contains(p)) {
             return fail("dropout rates must lie in [0, 1)".into());
         }
-        if !(self.layer_norm_epsilon > 0.0) {
+        if self.layer_norm_epsilon.is_nan() || self.layer_norm_epsilon <= 0.0 {
             return fail("layer-norm epsilon must be positive".into());
         }
         Ok(())

@@ -87,7 +87,11 @@ impl ModuleVisitor for ParamCounter {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
         let count = param.lazy_shape().num_elements();
         self.total += count;
-        if self.path.last().is_some_and(|name| name.starts_with("running_")) {
+        if self
+            .path
+            .last()
+            .is_some_and(|name| name.starts_with("running_"))
+        {
             self.running_statistics += count;
         }
     }

@@ -17,7 +17,8 @@ pub struct DecoderLevel {
 impl DecoderLevel {
     fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
         let length = skip.dims()[2];
-        let up = crop_like_tensorflow_same(self.upsample.forward(x), length, self.upsample.kernel_size);
+        let up =
+            crop_like_tensorflow_same(self.upsample.forward(x), length, self.upsample.kernel_size);
         let x = Tensor::cat(vec![up, skip], 1);
         self.second.forward(self.first.forward(x))
     }
@@ -39,7 +40,9 @@ pub struct Decoder {
 impl Decoder {
     pub fn new(config: &CrmnetConfig, device: &Device) -> Self {
         let (k, ratio) = (config.kernel_size, config.se_ratio);
-        let skip_channels = config.encoder_filters[..config.downsamplings()].iter().rev();
+        let skip_channels = config.encoder_filters[..config.downsamplings()]
+            .iter()
+            .rev();
         let mut channels = config.model_width();
         let levels = config
             .decoder_filters

@@ -49,7 +49,9 @@ impl Encoder {
     pub fn forward(&self, mut x: Tensor<3>) -> (Tensor<3>, Vec<Tensor<3>>) {
         let mut skips = Vec::with_capacity(self.levels.len() - 1);
         for level in &self.levels {
-            x = level.dropout.forward(level.second.forward(level.first.forward(x)));
+            x = level
+                .dropout
+                .forward(level.second.forward(level.first.forward(x)));
             if let Some(downsample) = &level.downsample {
                 skips.push(x.clone());
                 x = relu(downsample.forward(x));

@@ -19,7 +19,14 @@ impl ConvHead {
             .head_filters
             .iter()
             .map(|&filters| {
-                let unit = ConvSe::new(channels, filters, config.kernel_size, config.se_ratio, false, device);
+                let unit = ConvSe::new(
+                    channels,
+                    filters,
+                    config.kernel_size,
+                    config.se_ratio,
+                    false,
+                    device,
+                );
                 channels = filters;
                 unit
             })
@@ -74,7 +81,9 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<1> {
         let x: Tensor<2> = x.swap_dims(1, 2).flatten(1, 2);
         let x = self.hidden.iter().fold(x, |x, layer| {
-            layer.dropout.forward(leaky_relu(layer.linear.forward(x), LEAKY_SLOPE))
+            layer
+                .dropout
+                .forward(leaky_relu(layer.linear.forward(x), LEAKY_SLOPE))
         });
         self.output.forward(x).flatten(0, 1)
     }

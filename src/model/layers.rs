@@ -8,7 +8,12 @@ use burn::nn::conv::{Conv1d, Conv1dConfig, ConvTranspose1d, ConvTranspose1dConfi
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig1d};
 use burn::prelude::*;
 
-fn glorot<const D: usize>(shape: [usize; D], fan_in: usize, fan_out: usize, device: &Device) -> Param<Tensor<D>> {
+fn glorot<const D: usize>(
+    shape: [usize; D],
+    fan_in: usize,
+    fan_out: usize,
+    device: &Device,
+) -> Param<Tensor<D>> {
     Initializer::XavierUniform { gain: 1.0 }.init_with(shape, Some(fan_in), Some(fan_out), device)
 }
 
@@ -26,7 +31,13 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
 
 /// A convolution with TensorFlow's `same` padding, which is asymmetric (more on the right)
 /// for strided layers; burn's `Same` computes it the same way.
-pub fn same_conv(channels_in: usize, channels_out: usize, kernel_size: usize, stride: usize, device: &Device) -> Conv1d {
+pub fn same_conv(
+    channels_in: usize,
+    channels_out: usize,
+    kernel_size: usize,
+    stride: usize,
+    device: &Device,
+) -> Conv1d {
     let mut conv = Conv1dConfig::new(channels_in, channels_out, kernel_size)
         .with_stride(stride)
         .with_padding(PaddingConfig1d::Same)
@@ -42,7 +53,12 @@ pub fn same_conv(channels_in: usize, channels_out: usize, kernel_size: usize, st
 }
 
 /// A stride-2 transposed convolution, unpadded: the decoder crops it to TensorFlow's `same`.
-pub fn upsampling_conv(channels_in: usize, channels_out: usize, kernel_size: usize, device: &Device) -> ConvTranspose1d {
+pub fn upsampling_conv(
+    channels_in: usize,
+    channels_out: usize,
+    kernel_size: usize,
+    device: &Device,
+) -> ConvTranspose1d {
     let mut conv = ConvTranspose1dConfig::new([channels_in, channels_out], kernel_size)
         .with_stride(2)
         .init(device);

@@ -36,7 +36,8 @@ impl SelfAttention {
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, tokens, _] = x.dims();
         let split_heads = |t: Tensor<3>| {
-            t.reshape([batch, tokens, self.heads, self.key_dim]).swap_dims(1, 2)
+            t.reshape([batch, tokens, self.heads, self.key_dim])
+                .swap_dims(1, 2)
         };
         let query = split_heads(self.query.forward(x.clone()));
         let key = split_heads(self.key.forward(x.clone()));
@@ -85,7 +86,9 @@ impl TransformerBlock {
     }
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let attended = self.attention_dropout.forward(self.attention.forward(x.clone()));
+        let attended = self
+            .attention_dropout
+            .forward(self.attention.forward(x.clone()));
         let x = self.attention_norm.forward(x + attended);
         let fed = self
             .ffn_dropout
@@ -127,7 +130,10 @@ impl Transformer {
 
     /// `x = T1(x); a = T2(x); x = T3(x) + a; ...; x = Tn(x)`, as in the original code.
     fn forward_paired(&self, x: Tensor<3>) -> Tensor<3> {
-        let (first, rest) = self.blocks.split_first().expect("validated: at least two blocks");
+        let (first, rest) = self
+            .blocks
+            .split_first()
+            .expect("validated: at least two blocks");
         let (last, middle) = rest.split_last().expect("validated: at least two blocks");
         let x = middle.chunks(2).fold(first.forward(x), |x, pair| {
             let side = pair[0].forward(x.clone());
@@ -142,7 +148,9 @@ impl Transformer {
         let device = x.device();
         if self.multiplicative_position {
             let step = (self.sequence_length - 1) as f64 / tokens as f64;
-            let scale: Vec<f32> = (0..tokens).map(|i| (i as f64 * step).sin() as f32).collect();
+            let scale: Vec<f32> = (0..tokens)
+                .map(|i| (i as f64 * step).sin() as f32)
+                .collect();
             let scale = Tensor::<1>::from_floats(scale.as_slice(), &device).reshape([1, tokens, 1]);
             x * scale
         } else {
@@ -159,7 +167,11 @@ fn sinusoidal_table(tokens: usize, width: usize) -> Vec<f32> {
             (0..width).map(move |channel| {
                 let frequency = 10_000f64.powf(-((channel / 2 * 2) as f64) / width as f64);
                 let angle = position as f64 * frequency;
-                (if channel % 2 == 0 { angle.sin() } else { angle.cos() }) as f32
+                (if channel % 2 == 0 {
+                    angle.sin()
+                } else {
+                    angle.cos()
+                }) as f32
             })
         })
         .collect()

@@ -22,7 +22,12 @@ pub fn tsv_columns(name: &str, wanted: &[&str]) -> Vec<Vec<String>> {
     let header = reader.headers().unwrap().clone();
     let indices: Vec<usize> = wanted
         .iter()
-        .map(|w| header.iter().position(|h| h == *w).unwrap_or_else(|| panic!("{name}: no column {w}")))
+        .map(|w| {
+            header
+                .iter()
+                .position(|h| h == *w)
+                .unwrap_or_else(|| panic!("{name}: no column {w}"))
+        })
         .collect();
     let mut columns = vec![Vec::new(); wanted.len()];
     for row in reader.records() {
