@@ -16,6 +16,10 @@ use crmnet::model::{Crmnet, Preset};
 use crmnet::output::AtomicOutput;
 use crmnet::weights::{self, ModelCard};
 
+#[cfg(feature = "train")]
+#[path = "../train/mod.rs"]
+mod train;
+
 #[derive(Parser)]
 #[command(
     name = "crmnet",
@@ -33,6 +37,9 @@ enum Command {
     Info(InfoArgs),
     /// Predict expression for every sequence of a FASTA, released-format or TSV/CSV file.
     Predict(PredictArgs),
+    #[cfg(feature = "train")]
+    #[command(flatten)]
+    Train(train::TrainCommand),
 }
 
 #[derive(Args)]
@@ -46,7 +53,7 @@ struct InfoArgs {
 }
 
 #[derive(Args)]
-struct ModelArgs {
+pub(crate) struct ModelArgs {
     /// Weights file (burnpack with model card).
     #[arg(long, required_unless_present = "random_init")]
     weights: Option<PathBuf>,
@@ -108,6 +115,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Info(args) => info(args),
         Command::Predict(args) => predict(args),
+        #[cfg(feature = "train")]
+        Command::Train(command) => train::run(command),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -162,7 +171,7 @@ fn info(args: InfoArgs) -> Result<()> {
     Ok(())
 }
 
-fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
+pub(crate) fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
     let device = args.backend.device()?;
     let (model, card) = match &args.weights {
         Some(path) => weights::load(path, &device)?,
@@ -186,7 +195,7 @@ fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
 fn predict(args: PredictArgs) -> Result<()> {
     let columns = Columns {
         sequence: args.seq_column.clone(),
-        value: None,
+        ..Columns::default()
     };
     let reader = SequenceReader::open(&args.input, args.input_format, &columns)?;
     let predictor = load_predictor(&args.model)?;

@@ -142,7 +142,10 @@ pub fn from_bytes(
     };
     let reader = Reader::from_bytes(bytes.clone()).map_err(|e| format_error(&e))?;
     let card = read_card(reader.metadata(), &path)?;
-    let record = ModuleRecord::from_bytes(bytes).map_err(|e| format_error(&e))?;
+    // Half-precision exports are widened to the network's float32 on load.
+    let record = ModuleRecord::from_bytes(bytes)
+        .map_err(|e| format_error(&e))?
+        .cast_to_module_dtype();
     let model =
         Crmnet::new(&card.architecture, device).map_err(|source| WeightsError::Architecture {
             path: path.clone(),

@@ -306,5 +306,5 @@ fn info_prints_the_published_counts() {
     }
     let unknown = crmnet(&["info", "--arch", "resnet"], None);
     assert!(!unknown.status.success());
-    assert!(stderr(&unknown).contains("known: crmnet, crmnet-web"));
+    assert!(stderr(&unknown).contains("known: crmnet, crmnet-web, crmnet-tiny"));
 }

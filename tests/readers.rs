@@ -28,9 +28,11 @@ fn headered_table_reads_every_row_in_order() {
     let with_values = Columns {
         sequence: Some("seq".into()),
         value: Some("measured".into()),
+        extra: vec!["pred_legnet".into()],
     };
     let records = read_all(&path, InputFormat::Table, &with_values).unwrap();
     assert_eq!(records[0].value, Some(13.1688));
+    assert_eq!(records[0].extra, vec!["14.6767".to_string()]);
 }
 
 #[test]
@@ -127,7 +129,7 @@ fn bad_records_stop_with_file_line_and_reason() {
     );
     let wanted = Columns {
         sequence: Some("promoter".into()),
-        value: None,
+        ..Columns::default()
     };
     assert_eq!(
         error_of(b"id,seq\nx,ACGT\n", "t.csv", InputFormat::Auto, &wanted),

@@ -19,6 +19,8 @@ pub struct Record {
     pub sequence: String,
     pub channels: Vec<u8>,
     pub value: Option<f64>,
+    /// The cells of [`Columns::extra`], in that order (empty for FASTA).
+    pub extra: Vec<String>,
     /// 1-based line where the record starts.
     pub line: u64,
 }
@@ -60,6 +62,8 @@ pub struct Columns {
     pub sequence: Option<String>,
     /// The value column, when one is wanted.
     pub value: Option<String>,
+    /// Further columns to carry along as text (a `split` column, peer predictions, ...).
+    pub extra: Vec<String>,
 }
 
 const SEQUENCE_COLUMNS: [&str; 2] = ["seq", "sequence"];
@@ -79,9 +83,7 @@ enum Inner {
     Fasta(Box<dyn FastxReader>),
     Delimited {
         reader: csv::Reader<Input>,
-        sequence: usize,
-        value: Option<usize>,
-        id: Option<usize>,
+        layout: RowLayout,
     },
     Done,
 }
@@ -117,9 +119,12 @@ impl SequenceReader {
             ),
             InputFormat::Released => Inner::Delimited {
                 reader: csv_reader(input, b'\t', false),
-                sequence: 0,
-                value: Some(1),
-                id: None,
+                layout: RowLayout {
+                    sequence: 0,
+                    value: Some(1),
+                    id: None,
+                    extra: Vec::new(),
+                },
             },
             InputFormat::Table => table(input, columns).map_err(|reason| fail(1, reason))?,
             InputFormat::Auto => unreachable!("resolved above"),
@@ -133,6 +138,17 @@ impl SequenceReader {
 
     pub fn source_name(&self) -> &str {
         &self.source_name
+    }
+
+    /// Column names of a headered table (empty for other formats).
+    pub fn header(&mut self) -> Vec<String> {
+        match &mut self.inner {
+            Inner::Delimited { reader, .. } if reader.has_headers() => reader
+                .headers()
+                .map(|h| h.iter().map(str::to_string).collect())
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     fn error(&self, line: u64, reason: impl Into<String>) -> InputError {
@@ -153,12 +169,7 @@ impl SequenceReader {
                     fasta_record(&record).map_err(|(line, reason)| self.error(line, reason))
                 }
             },
-            Inner::Delimited {
-                reader,
-                sequence,
-                value,
-                id,
-            } => {
+            Inner::Delimited { reader, layout } => {
                 let mut row = csv::StringRecord::new();
                 match reader.read_record(&mut row) {
                     Ok(false) => return None,
@@ -168,7 +179,8 @@ impl SequenceReader {
                     }
                     Ok(true) => {
                         let line = row.position().map_or(0, |p| p.line());
-                        delimited_record(&row, *sequence, *value, *id, number)
+                        layout
+                            .record(&row, number)
                             .map(|mut record| {
                                 record.line = line;
                                 record
@@ -281,11 +293,19 @@ fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
     };
     let value = columns.value.as_deref().map(find_chosen).transpose()?;
     let id = ID_COLUMNS.iter().find_map(|name| find(name));
+    let extra = columns
+        .extra
+        .iter()
+        .map(|name| find_chosen(name))
+        .collect::<Result<_, _>>()?;
     Ok(Inner::Delimited {
         reader,
-        sequence,
-        value,
-        id,
+        layout: RowLayout {
+            sequence,
+            value,
+            id,
+            extra,
+        },
     })
 }
 
@@ -302,42 +322,56 @@ fn csv_reason(error: &csv::Error) -> String {
     }
 }
 
-fn delimited_record(
-    row: &csv::StringRecord,
+/// Where a delimited row keeps what a record needs.
+struct RowLayout {
     sequence: usize,
     value: Option<usize>,
     id: Option<usize>,
-    number: usize,
-) -> Result<Record, String> {
-    let field = |index: usize| row.get(index).map(str::trim);
-    let text =
-        field(sequence).ok_or_else(|| format!("missing column {} (the sequence)", sequence + 1))?;
-    let channels = alphabet::channels(text).map_err(|e| e.to_string())?;
-    let value = match value.and_then(|index| field(index).map(|v| (index, v))) {
-        None => None,
-        Some((index, raw)) => Some(
-            raw.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    format!(
-                        "value {raw:?} in column {} is not a finite number",
-                        index + 1
-                    )
-                })?,
-        ),
-    };
-    let id = id
-        .and_then(field)
-        .filter(|s| !s.is_empty())
-        .map_or_else(|| number.to_string(), str::to_string);
-    Ok(Record {
-        id,
-        sequence: text.to_string(),
-        channels,
-        value,
-        line: 0,
-    })
+    extra: Vec<usize>,
+}
+
+impl RowLayout {
+    fn record(&self, row: &csv::StringRecord, number: usize) -> Result<Record, String> {
+        let field = |index: usize| row.get(index).map(str::trim);
+        let text = field(self.sequence)
+            .ok_or_else(|| format!("missing column {} (the sequence)", self.sequence + 1))?;
+        let channels = alphabet::channels(text).map_err(|e| e.to_string())?;
+        let value = match self
+            .value
+            .and_then(|index| field(index).map(|v| (index, v)))
+        {
+            None => None,
+            Some((index, raw)) => Some(
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        format!(
+                            "value {raw:?} in column {} is not a finite number",
+                            index + 1
+                        )
+                    })?,
+            ),
+        };
+        let id = self
+            .id
+            .and_then(field)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| number.to_string(), str::to_string);
+        let extra = self
+            .extra
+            .iter()
+            .map(|&index| field(index).unwrap_or_default().to_string())
+            .collect();
+        Ok(Record {
+            id,
+            sequence: text.to_string(),
+            channels,
+            value,
+            extra,
+            line: 0,
+        })
+    }
 }
 
 fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (u64, String)> {
@@ -365,6 +399,7 @@ fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (
         sequence,
         channels,
         value: None,
+        extra: Vec::new(),
         line: header_line,
     })
 }

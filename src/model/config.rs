@@ -72,15 +72,18 @@ pub enum Preset {
     Crmnet,
     /// The same topology at about a tenth of the size, for the browser.
     CrmnetWeb,
+    /// The same topology at toy size, for smoke tests of the tools.
+    CrmnetTiny,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 2] = [Preset::Crmnet, Preset::CrmnetWeb];
+    pub const ALL: [Preset; 3] = [Preset::Crmnet, Preset::CrmnetWeb, Preset::CrmnetTiny];
 
     pub fn name(self) -> &'static str {
         match self {
             Preset::Crmnet => "crmnet",
             Preset::CrmnetWeb => "crmnet-web",
+            Preset::CrmnetTiny => "crmnet-tiny",
         }
     }
 
@@ -100,6 +103,16 @@ impl Preset {
                 .with_key_dim(32)
                 .with_ffn_dim(128)
                 .with_transformer_blocks(4),
+            Preset::CrmnetTiny => CrmnetConfig::new()
+                .with_encoder_filters(vec![16, 16, 32, 32])
+                .with_decoder_filters(vec![16, 16, 16])
+                .with_head_filters(vec![16, 16, 8])
+                .with_mlp_units(vec![32, 16])
+                .with_mlp_dropout(vec![0.1, 0.1])
+                .with_heads(2)
+                .with_key_dim(16)
+                .with_ffn_dim(32)
+                .with_transformer_blocks(2),
         }
     }
 }

@@ -1,0 +1,50 @@
+//! `crmnet export`: shipping weights from a training run, optionally in half precision (the
+//! browser download halves; loading casts back to float32).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use burn::module::{Module, ModuleMapper, Param};
+use burn::prelude::*;
+use burn::tensor::DType;
+use clap::Args;
+
+use crmnet::weights;
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Weights to export, e.g. a run's `best.bpk`.
+    #[arg(long)]
+    from: PathBuf,
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Store parameters as float16.
+    #[arg(long)]
+    half: bool,
+}
+
+struct CastTo(DType);
+
+impl ModuleMapper for CastTo {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|tensor| tensor.cast(dtype))
+    }
+}
+
+pub fn run(args: ExportArgs) -> Result<()> {
+    let (model, mut card) = weights::load(&args.from, &Device::flex())?;
+    let model = if args.half {
+        card.training_recipe["exported_as"] = serde_json::json!("float16");
+        model.map(&mut CastTo(DType::F16))
+    } else {
+        model
+    };
+    weights::save(model, &card, &args.output)?;
+    eprintln!(
+        "{}: {} bytes",
+        args.output.display(),
+        std::fs::metadata(&args.output)?.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! The training recipe: the paper's by default, from a JSON or TOML file, overridable by flags.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Recipe {
+    /// Architecture preset for training from scratch.
+    pub arch: String,
+    pub max_epochs: usize,
+    /// Sequences per optimiser step on each device.
+    pub batch_size: usize,
+    /// Linear warm-up from `lr_start` to `lr_peak` over these epochs, then cosine decay back.
+    pub warmup_epochs: usize,
+    pub lr_start: f64,
+    pub lr_peak: f64,
+    /// Epochs without a better validation R^2 before stopping (the best weights are kept).
+    pub patience: usize,
+    pub huber_delta: f64,
+    /// Rows held for shuffling a streamed file.
+    pub shuffle_buffer: usize,
+    /// Per-mille of rows held out for validation by sequence hash, for files without a split column.
+    pub valid_permille: u32,
+    pub seed: u64,
+}
+
+impl Default for Recipe {
+    fn default() -> Self {
+        Self {
+            arch: "crmnet".into(),
+            max_epochs: 100,
+            batch_size: 1024,
+            warmup_epochs: 10,
+            lr_start: 1e-4,
+            lr_peak: 1e-3,
+            patience: 10,
+            huber_delta: 1.0,
+            shuffle_buffer: 100_000,
+            valid_permille: 100,
+            seed: 0,
+        }
+    }
+}
+
+impl Recipe {
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let name = path.display();
+        let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
+        let recipe = if path.extension().is_some_and(|e| e == "toml") {
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+        } else {
+            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{name}:{}: {e}", e.line()))?
+        };
+        Ok(recipe)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.batch_size == 0 || self.max_epochs == 0 || self.shuffle_buffer == 0 {
+            bail!("batch_size, max_epochs and shuffle_buffer must be positive");
+        }
+        if !(self.lr_start > 0.0 && self.lr_peak > 0.0) {
+            bail!("learning rates must be positive");
+        }
+        if self.valid_permille >= 1000 {
+            bail!("valid_permille must be below 1000");
+        }
+        Ok(())
+    }
+
+    /// Learning rate of an epoch (0-based), scaled by the number of devices as the paper does.
+    pub fn learning_rate(&self, epoch: usize, devices: usize) -> f64 {
+        let (start, peak) = (
+            self.lr_start * devices as f64,
+            self.lr_peak * devices as f64,
+        );
+        if epoch < self.warmup_epochs {
+            return start + (peak - start) * epoch as f64 / self.warmup_epochs as f64;
+        }
+        let decay_epochs = self.max_epochs.saturating_sub(self.warmup_epochs).max(1);
+        let progress = ((epoch - self.warmup_epochs) as f64 / decay_epochs as f64).min(1.0);
+        start + (peak - start) * 0.5 * (1.0 + (std::f64::consts::PI * progress).cos())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warm_up_then_cosine_back_to_the_start() {
+        let recipe = Recipe {
+            max_epochs: 30,
+            ..Recipe::default()
+        };
+        assert!((recipe.learning_rate(0, 1) - 1e-4).abs() < 1e-12);
+        assert!((recipe.learning_rate(5, 1) - 5.5e-4).abs() < 1e-12);
+        assert!((recipe.learning_rate(10, 1) - 1e-3).abs() < 1e-12);
+        assert!((recipe.learning_rate(20, 1) - 5.5e-4).abs() < 1e-12);
+        assert!((recipe.learning_rate(30, 8) - 8e-4).abs() < 1e-12);
+    }
+}
