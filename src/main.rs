@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -13,7 +13,7 @@ use crmnet::data::batching::Batches;
 use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
 use crmnet::inference::Predictor;
 use crmnet::model::{Crmnet, Preset};
-use crmnet::output::AtomicOutput;
+use crmnet::output::{FillError, write_atomically};
 use crmnet::weights::{self, ModelCard};
 
 #[cfg(feature = "train")]
@@ -202,17 +202,9 @@ fn predict(args: PredictArgs) -> Result<()> {
     let source = reader.source_name().to_string();
     match &args.output {
         Some(path) => {
-            let mut output = AtomicOutput::create(path)
-                .with_context(|| format!("{}: cannot create", path.display()))?;
-            let written = write_predictions(
-                reader,
-                &predictor,
-                &args,
-                &mut BufWriter::new(output.file()),
-            )?;
-            output
-                .commit()
-                .with_context(|| format!("{}: cannot write", path.display()))?;
+            let written = write_atomically(path, |out| {
+                write_predictions(reader, &predictor, &args, out).map_err(FillError::Fill)
+            })?;
             report_done(written, &source, Some(path));
         }
         None => {

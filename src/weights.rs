@@ -2,6 +2,7 @@
 //! the JSON model card, so one file says what it is, how it was trained and how well it does.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::Path;
 
 use burn::module::Module;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::alphabet::LETTERS;
 use crate::metrics::Metrics;
 use crate::model::{ConfigError, Crmnet, CrmnetConfig, ParamCounts};
+use crate::output::{OutputError, write_atomically};
 
 /// Metadata key under which the model card is stored in the burnpack file.
 pub const CARD_KEY: &str = "crmnet.model_card";
@@ -68,6 +70,8 @@ pub enum WeightsError {
     Read { path: String, reason: String },
     #[error("{path}: cannot write: {reason}")]
     Write { path: String, reason: String },
+    #[error(transparent)]
+    Output(#[from] OutputError),
     #[error("{path}: not a readable burnpack weights file (truncated or corrupted?): {reason}")]
     Format { path: String, reason: String },
     #[error("{path}: no CRMnet model card in this burnpack file")]
@@ -112,10 +116,7 @@ pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsE
         reason,
     };
     let bytes = to_bytes(model, card).map_err(write_error)?;
-    let mut output =
-        crate::output::AtomicOutput::create(path).map_err(|e| write_error(e.to_string()))?;
-    std::io::Write::write_all(output.file(), &bytes).map_err(|e| write_error(e.to_string()))?;
-    output.commit().map_err(|e| write_error(e.to_string()))
+    write_atomically(path, |out| Ok(out.write_all(&bytes)?))
 }
 
 /// Reads a weights file into a model on `device`.

@@ -1,7 +1,7 @@
 //! `crmnet eval`: the model's metrics on a measured file, beside every peer whose predictions
 //! the file carries (`pred_*` columns), on the same rows.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -10,7 +10,7 @@ use clap::Args;
 use crmnet::data::batching::Batches;
 use crmnet::data::readers::{Columns, InputFormat, SequenceReader};
 use crmnet::metrics::Metrics;
-use crmnet::output::AtomicOutput;
+use crmnet::output::write_atomically;
 
 use crate::{ModelArgs, load_predictor};
 
@@ -114,21 +114,13 @@ pub fn evaluate(args: &EvalArgs) -> Result<Evaluation> {
         bail!("{source}: no sequences found");
     }
     if let Some(path) = &args.output {
-        let name = path.display().to_string();
-        let mut output =
-            AtomicOutput::create(path).with_context(|| format!("{name}: cannot create"))?;
-        {
-            let mut out = BufWriter::new(output.file());
+        write_atomically::<_, anyhow::Error>(path, |out| {
             writeln!(out, "id\tsequence\tmeasured\tprediction")?;
             for ((id, sequence), (m, p)) in table.iter().zip(measured.iter().zip(&ours)) {
                 writeln!(out, "{id}\t{sequence}\t{m}\t{p}")?;
             }
-            out.flush()
-                .with_context(|| format!("{name}: cannot write"))?;
-        }
-        output
-            .commit()
-            .with_context(|| format!("{name}: cannot write"))?;
+            Ok(())
+        })?;
     }
     let mut rows = vec![(
         format!("crmnet ({})", predictor.card().name),

@@ -3,16 +3,16 @@
 //! expression is a sum of planted yeast-like motif effects, one interaction, and Gaussian noise,
 //! on the released 0-17 expression-bin scale.
 
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crmnet::output::AtomicOutput;
+use crmnet::output::write_atomically;
 
 pub const FLANK_5: &str = "TGCATTTTTTTCACATC";
 pub const FLANK_3: &str = "GGTTACGGCTGTT";
@@ -124,21 +124,11 @@ fn standard_normal(rng: &mut StdRng) -> f64 {
 
 pub fn run(args: SimulateArgs) -> Result<()> {
     let mut rng = StdRng::seed_from_u64(args.seed);
-    let name = args.output.display().to_string();
-    let mut output =
-        AtomicOutput::create(&args.output).with_context(|| format!("{name}: cannot create"))?;
-    {
-        let mut out = BufWriter::new(output.file());
+    write_atomically::<_, anyhow::Error>(&args.output, |out| {
         for _ in 0..args.n {
             let (sequence, expression) = simulate_one(&mut rng);
-            writeln!(out, "{sequence}\t{expression:.4}")
-                .with_context(|| format!("{name}: cannot write"))?;
+            writeln!(out, "{sequence}\t{expression:.4}")?;
         }
-        out.flush()
-            .with_context(|| format!("{name}: cannot write"))?;
-    }
-    output
-        .commit()
-        .with_context(|| format!("{name}: cannot write"))?;
-    Ok(())
+        Ok(())
+    })
 }

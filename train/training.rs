@@ -2,6 +2,7 @@
 //! with an atomic checkpoint at every epoch, `--resume` after a crash, a clean stop on Ctrl-C,
 //! and early stopping on validation R^2 that keeps the best weights.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -21,7 +22,7 @@ use crmnet::data::readers::Record;
 use crmnet::inference::Predictor;
 use crmnet::metrics::Metrics;
 use crmnet::model::{Crmnet, Preset};
-use crmnet::output::AtomicOutput;
+use crmnet::output::write_atomically;
 use crmnet::weights::{self, ModelCard};
 
 use super::recipe::Recipe;
@@ -380,14 +381,7 @@ fn save_checkpoint(
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let name = path.display();
-    let mut output =
-        AtomicOutput::create(path).with_context(|| format!("{name}: cannot create"))?;
-    std::io::Write::write_all(output.file(), bytes)
-        .with_context(|| format!("{name}: cannot write"))?;
-    output
-        .commit()
-        .with_context(|| format!("{name}: cannot write"))
+    write_atomically::<_, anyhow::Error>(path, |out| Ok(out.write_all(bytes)?))
 }
 
 fn metrics_csv(history: &[EpochLog]) -> String {
