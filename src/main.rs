@@ -45,17 +45,20 @@ enum Command {
 #[derive(Args)]
 struct InfoArgs {
     /// Architecture preset.
-    #[arg(long, value_parser = preset_name, conflicts_with = "weights", default_value = "crmnet")]
+    #[arg(long, value_parser = preset_name, conflicts_with_all = ["weights", "default_model"], default_value = "crmnet")]
     arch: Preset,
     /// A weights file: print its model card too.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "default_model")]
     weights: Option<PathBuf>,
+    /// The embedded default model, with its model card.
+    #[arg(long)]
+    default_model: bool,
 }
 
 #[derive(Args)]
 pub(crate) struct ModelArgs {
-    /// Weights file (burnpack with model card).
-    #[arg(long, required_unless_present = "random_init")]
+    /// Weights file (burnpack with model card); the embedded default model when absent.
+    #[arg(long)]
     weights: Option<PathBuf>,
     /// Smoke tests only: an untrained, randomly initialised network of --arch.
     #[arg(long, conflicts_with = "weights")]
@@ -131,6 +134,7 @@ fn info(args: InfoArgs) -> Result<()> {
     let device = Backend::Flex.device()?;
     let card = match &args.weights {
         Some(path) => weights::load(path, &device)?.1,
+        None if args.default_model => weights::default_model(&device)?.1,
         None => {
             let config = args.arch.config();
             let model = Crmnet::new(&config, &device)?;
@@ -165,7 +169,7 @@ fn info(args: InfoArgs) -> Result<()> {
         "configuration: {}",
         serde_json::to_string(&card.architecture)?
     );
-    if args.weights.is_some() {
+    if args.weights.is_some() || args.default_model {
         println!("model card: {}", serde_json::to_string_pretty(&card)?);
     }
     Ok(())
@@ -175,6 +179,7 @@ pub(crate) fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
     let device = args.backend.device()?;
     let (model, card) = match &args.weights {
         Some(path) => weights::load(path, &device)?,
+        None if !args.random_init => weights::default_model(&device)?,
         None => {
             device.seed(args.seed);
             let config = args.arch.config();

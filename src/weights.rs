@@ -91,6 +91,17 @@ pub enum WeightsError {
     Mismatch { path: String, reason: String },
 }
 
+/// The model shipped inside the crate (float16 burnpack with its card): `crmnet-web` trained on
+/// `train_pool.tsv`, see the README for how it was made and how well it does.
+const DEFAULT_MODEL: &[u8] = include_bytes!("../models/crmnet-web.bpk");
+/// How errors and `info` name the embedded model.
+pub const DEFAULT_MODEL_NAME: &str = "<embedded crmnet-web>";
+
+/// The embedded default model on `device`.
+pub fn default_model(device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
+    from_bytes(DEFAULT_MODEL.to_vec(), DEFAULT_MODEL_NAME, device)
+}
+
 /// Serialises `model` with its card into burnpack bytes.
 pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
     let card_json = serde_json::to_string(card).map_err(|e| e.to_string())?;

@@ -264,28 +264,27 @@ fn bad_input_exits_nonzero_naming_file_and_line_and_writes_nothing() {
 }
 
 #[test]
-fn predict_refuses_to_run_without_weights_or_an_explicit_random_init() {
-    let run = crmnet(&["predict", "-i", &common::data_file(NATIVE)], None);
-    assert!(!run.status.success());
-    assert!(stderr(&run).contains("--weights"), "{}", stderr(&run));
-
+fn predict_uses_the_embedded_trained_model_unless_told_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     let fasta = dir.path().join("two.fa");
     std::fs::write(&fasta, ">a\nACGT\n>b\nTTTT\n").unwrap();
-    let run = crmnet(
-        &[
-            "predict",
-            "-i",
-            fasta.to_str().unwrap(),
-            "--random-init",
-            "--arch",
-            "crmnet-web",
-        ],
-        None,
-    );
-    assert!(run.status.success(), "{}", stderr(&run));
-    assert!(stderr(&run).contains("untrained"), "{}", stderr(&run));
-    assert_eq!(rows(&String::from_utf8(run.stdout).unwrap()).len(), 2);
+    let fasta = fasta.to_str().unwrap();
+
+    let embedded = crmnet(&["predict", "-i", fasta], None);
+    assert!(embedded.status.success(), "{}", stderr(&embedded));
+    assert!(!stderr(&embedded).contains("untrained"), "{}", stderr(&embedded));
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
+    let from_file = crmnet(&["predict", "-i", fasta, "--weights", shipped], None);
+    assert_eq!(embedded.stdout, from_file.stdout);
+    assert_eq!(rows(&String::from_utf8(embedded.stdout).unwrap()).len(), 2);
+
+    let card = crmnet(&["info", "--default-model"], None);
+    let card = String::from_utf8(card.stdout).unwrap();
+    assert!(card.contains("\"trained\": true") && card.contains("train_pool.tsv"), "{card}");
+
+    let random = crmnet(&["predict", "-i", fasta, "--random-init", "--arch", "crmnet-web"], None);
+    assert!(random.status.success(), "{}", stderr(&random));
+    assert!(stderr(&random).contains("untrained"), "{}", stderr(&random));
 }
 
 #[test]
