@@ -58,7 +58,10 @@ pub fn write_atomically<T, E: From<OutputError>>(
     {
         use std::os::unix::fs::PermissionsExt;
         let readable = std::fs::Permissions::from_mode(0o644);
-        temporary.as_file().set_permissions(readable).map_err(named)?;
+        temporary
+            .as_file()
+            .set_permissions(readable)
+            .map_err(named)?;
     }
     temporary.as_file().sync_all().map_err(named)?;
     temporary.persist(path).map_err(|e| named(e.error))?;

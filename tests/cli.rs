@@ -272,7 +272,11 @@ fn predict_uses_the_embedded_trained_model_unless_told_otherwise() {
 
     let embedded = crmnet(&["predict", "-i", fasta], None);
     assert!(embedded.status.success(), "{}", stderr(&embedded));
-    assert!(!stderr(&embedded).contains("untrained"), "{}", stderr(&embedded));
+    assert!(
+        !stderr(&embedded).contains("untrained"),
+        "{}",
+        stderr(&embedded)
+    );
     let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
     let from_file = crmnet(&["predict", "-i", fasta, "--weights", shipped], None);
     assert_eq!(embedded.stdout, from_file.stdout);
@@ -280,9 +284,22 @@ fn predict_uses_the_embedded_trained_model_unless_told_otherwise() {
 
     let card = crmnet(&["info", "--default-model"], None);
     let card = String::from_utf8(card.stdout).unwrap();
-    assert!(card.contains("\"trained\": true") && card.contains("train_pool.tsv"), "{card}");
+    assert!(
+        card.contains("\"trained\": true") && card.contains("train_pool.tsv"),
+        "{card}"
+    );
 
-    let random = crmnet(&["predict", "-i", fasta, "--random-init", "--arch", "crmnet-web"], None);
+    let random = crmnet(
+        &[
+            "predict",
+            "-i",
+            fasta,
+            "--random-init",
+            "--arch",
+            "crmnet-web",
+        ],
+        None,
+    );
     assert!(random.status.success(), "{}", stderr(&random));
     assert!(stderr(&random).contains("untrained"), "{}", stderr(&random));
 }

@@ -216,3 +216,33 @@ fn a_bad_training_row_stops_with_file_and_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn eval_of_the_embedded_model_reproduces_the_readme_table() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let row = readme
+        .lines()
+        .find(|l| l.starts_with("| **crmnet"))
+        .expect("README table row");
+    let published: Vec<&str> = row
+        .split('|')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .skip(1)
+        .collect();
+    let mut measured = Vec::new();
+    for file in ["test_native_complex.tsv", "test_random_complex.tsv"] {
+        let output = succeed(&["eval", "--data", &common::data_file(file)]);
+        let ours = output
+            .lines()
+            .find(|l| l.starts_with("crmnet ("))
+            .unwrap()
+            .to_string();
+        let fields: Vec<&str> = ours.split_whitespace().collect();
+        let n = fields.len();
+        measured.push(fields[n - 5].to_string());
+        measured.push(fields[n - 4].to_string());
+    }
+    assert_eq!(published, measured);
+}
