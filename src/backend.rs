@@ -16,6 +16,9 @@ pub enum Backend {
     /// burn-wgpu: the GPU through Vulkan/Metal/DX12/WebGPU (lavapipe without a GPU).
     #[cfg(feature = "wgpu")]
     Wgpu,
+    /// burn-cuda: NVIDIA GPUs (the `cuda` feature; its build needs the CUDA toolchain).
+    #[cfg(feature = "cuda")]
+    Cuda,
 }
 
 impl Backend {
@@ -25,6 +28,8 @@ impl Backend {
             Backend::Ndarray => "ndarray",
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => "wgpu",
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => "cuda",
         }
     }
 
@@ -37,6 +42,34 @@ impl Backend {
             Backend::Ndarray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => wgpu_device(),
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Ok(Device::cuda(0)),
+        }
+    }
+
+    /// `count` devices for data-parallel training. The CPU backends have one device, which
+    /// `count` workers then share (useful to exercise the multi-device path, not for speed);
+    /// GPU backends need `count` distinct devices.
+    pub fn devices(self, count: usize) -> Result<Vec<Device>, BackendError> {
+        match self {
+            Backend::Flex | Backend::Ndarray => Ok(vec![self.device()?; count]),
+            #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
+            Backend::Wgpu if count > 1 => {
+                let found: Vec<Device> = Device::enumerate(burn::tensor::DeviceType::Wgpu)
+                    .into_iter()
+                    .collect();
+                if found.len() < count {
+                    return Err(BackendError {
+                        backend: "wgpu",
+                        reason: format!("{count} devices asked for, {} found", found.len()),
+                    });
+                }
+                Ok(found.into_iter().take(count).collect())
+            }
+            #[cfg(feature = "cuda")]
+            Backend::Cuda => Ok((0..count).map(Device::cuda).collect()),
+            #[allow(unreachable_patterns)]
+            _ => Ok(vec![self.device()?]),
         }
     }
 }

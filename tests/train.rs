@@ -246,3 +246,191 @@ fn eval_of_the_embedded_model_reproduces_the_readme_table() {
     }
     assert_eq!(published, measured);
 }
+
+/// Trains a dropout-free tiny model for one epoch on `data` with batch `256 / devices` per
+/// device and the learning rate divided by the devices, which the recipe multiplies back (the
+/// paper's per-device rule): every run sees the same global batches and step sizes. Returns
+/// the epoch's training loss.
+fn train_on_devices(
+    dir: &Path,
+    data: &str,
+    devices: usize,
+    rate: f64,
+    shuffle_buffer: usize,
+) -> f64 {
+    // Dropout draws differ between one and two workers; without it the runs are comparable.
+    let config = crmnet::model::Preset::CrmnetTiny
+        .config()
+        .with_dropout(0.0)
+        .with_mlp_dropout(vec![0.0, 0.0]);
+    let arch = dir.join("tiny-no-dropout.json");
+    std::fs::write(&arch, serde_json::to_string(&config).unwrap()).unwrap();
+    let recipe = dir.join("recipe.json");
+    let rate = rate / devices as f64;
+    std::fs::write(
+        &recipe,
+        format!(
+            r#"{{"batch_size": {}, "lr_start": {rate}, "lr_peak": {rate}, "warmup_epochs": 1, "shuffle_buffer": {shuffle_buffer}}}"#,
+            256 / devices
+        ),
+    )
+    .unwrap();
+    let run = tempfile::tempdir_in(dir).unwrap();
+    let log = succeed(&[
+        "train",
+        "--data",
+        data,
+        "--out",
+        run.path().to_str().unwrap(),
+        "--config",
+        recipe.to_str().unwrap(),
+        "--arch",
+        arch.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--devices",
+        &devices.to_string(),
+    ]);
+    if devices == 2 {
+        assert!(
+            log.contains("data parallel on 2 flex devices: global batch 256"),
+            "{log}"
+        );
+    }
+    metrics_lines(run.path())[0]
+        .split(',')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn two_devices_train_like_one_device_with_the_same_global_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let simulated = std::fs::read_to_string(simulate(dir.path(), 1024, 5)).unwrap();
+    let rows: Vec<&str> = simulated.lines().collect();
+    // Four steps, each on a global batch of 256 that is a half-batch of 128 rows twice, read in
+    // order: split over two devices, each device normalises exactly the rows one device
+    // normalises, so only the data-parallel machinery (sharding, gradient transfer and sum, the
+    // optimiser step) can make the runs differ.
+    let mut twin = String::from("sequence\texpression\tsplit\n");
+    for half in rows[..512].chunks(128) {
+        for _ in 0..2 {
+            for row in half {
+                twin.push_str(&format!("{row}\ttrain\n"));
+            }
+        }
+    }
+    for row in &rows[512..] {
+        twin.push_str(&format!("{row}\tvalid\n"));
+    }
+    let twin_file = dir.path().join("twin.tsv");
+    std::fs::write(&twin_file, twin).unwrap();
+    let twin_file = twin_file.to_str().unwrap();
+    let one = train_on_devices(dir.path(), twin_file, 1, 4e-3, 1);
+    let two = train_on_devices(dir.path(), twin_file, 2, 4e-3, 1);
+    // The tolerance catches a step 10% off.
+    let off = train_on_devices(dir.path(), twin_file, 1, 4.4e-3, 1);
+    assert!(
+        (one - two).abs() < 1e-3 * one,
+        "train loss {one} on one device, {two} on two"
+    );
+    assert!(
+        (one - off).abs() > 5e-3 * one,
+        "a 10% larger step: {off} vs {one}"
+    );
+
+    // Shuffled ordinary data: the devices' batch statistics differ (as in any data-parallel
+    // training without synchronised batch norm), and the training loss still agrees closely.
+    let data = simulate(dir.path(), 3000, 7);
+    let one = train_on_devices(dir.path(), &data, 1, 2e-3, 100_000);
+    let two = train_on_devices(dir.path(), &data, 2, 2e-3, 100_000);
+    assert!(
+        (one - two).abs() < 1e-2 * one,
+        "train loss {one} on one device, {two} on two"
+    );
+}
+
+#[test]
+fn bf16_trains_and_a_diverging_loss_stops_with_a_checkpoint_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 1500, 6);
+    let run = dir.path().join("bf16");
+    let mut args = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        run.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--precision",
+        "bf16",
+    ];
+    args.extend(TINY);
+    succeed(&args);
+    let info = succeed(&["info", "--weights", run.join("best.bpk").to_str().unwrap()]);
+    assert!(info.contains("\"precision\": \"bf16\""), "{info}");
+
+    let diverging = dir.path().join("diverging");
+    let failed = crmnet(&[
+        "train",
+        "--data",
+        &data,
+        "--out",
+        diverging.to_str().unwrap(),
+        "--epochs",
+        "1",
+        "--arch",
+        "crmnet-tiny",
+        "--batch-size",
+        "256",
+        "--warmup-epochs",
+        "0",
+        "--lr-peak",
+        "1e30",
+    ]);
+    assert!(!failed.status.success());
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(stderr.contains("the training loss became"), "{stderr}");
+}
+
+#[test]
+fn training_flags_that_cannot_work_are_refused_with_a_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 300, 8);
+    let out = dir.path().join("run");
+    let out = out.to_str().unwrap();
+    for (args, reason) in [
+        (
+            vec!["--sampling-weight", "1", "--sampling-weight", "2"],
+            "2 --sampling-weight values for 1 --data files",
+        ),
+        (vec!["--sampling-weight=-1"], "weights must be positive"),
+        (
+            vec!["--arch", "crmnet-huge"],
+            "unknown architecture 'crmnet-huge'",
+        ),
+        (vec!["--devices", "0"], "devices must be positive"),
+    ] {
+        let mut all = vec!["train", "--data", &data, "--out", out];
+        all.extend(args);
+        let run = crmnet(&all);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            !run.status.success() && stderr.contains(reason),
+            "{all:?}: {stderr}"
+        );
+    }
+    let mut first = vec!["train", "--data", &data, "--out", out, "--epochs", "1"];
+    first.extend(TINY);
+    succeed(&first);
+    let other = simulate(dir.path(), 300, 9);
+    let run = crmnet(&["train", "--data", &other, "--out", out, "--resume"]);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && stderr.contains("--resume continues the run on its own data"),
+        "{stderr}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod eval;
 mod export;
+mod parallel;
 mod recipe;
 mod simulate;
 mod stream;

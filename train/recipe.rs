@@ -25,6 +25,30 @@ pub struct Recipe {
     /// Per-mille of rows held out for validation by sequence hash, for files without a split column.
     pub valid_permille: u32,
     pub seed: u64,
+    /// Devices training in data parallel: the global batch is `batch_size x devices` and the
+    /// learning rates are scaled by the device count, as in the paper.
+    pub devices: usize,
+    /// Float type of the weights and the arithmetic (lower precision where the backend has it).
+    pub precision: Precision,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    #[default]
+    F32,
+    F16,
+    Bf16,
+}
+
+impl Precision {
+    pub fn dtype(self) -> burn::tensor::FloatDType {
+        match self {
+            Precision::F32 => burn::tensor::FloatDType::F32,
+            Precision::F16 => burn::tensor::FloatDType::F16,
+            Precision::Bf16 => burn::tensor::FloatDType::BF16,
+        }
+    }
 }
 
 impl Default for Recipe {
@@ -41,6 +65,8 @@ impl Default for Recipe {
             shuffle_buffer: 100_000,
             valid_permille: 100,
             seed: 0,
+            devices: 1,
+            precision: Precision::F32,
         }
     }
 }
@@ -58,9 +84,14 @@ impl Recipe {
     }
 
     pub fn validate(&self) -> Result<()> {
-        if self.batch_size == 0 || self.max_epochs == 0 || self.shuffle_buffer == 0 {
-            bail!("batch_size, max_epochs and shuffle_buffer must be positive");
+        if self.batch_size == 0
+            || self.max_epochs == 0
+            || self.shuffle_buffer == 0
+            || self.devices == 0
+        {
+            bail!("batch_size, max_epochs, shuffle_buffer and devices must be positive");
         }
+
         if !(self.lr_start > 0.0 && self.lr_peak > 0.0) {
             bail!("learning rates must be positive");
         }

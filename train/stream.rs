@@ -78,7 +78,10 @@ impl Source {
     }
 
     /// The rows of one role, streamed, each with a value.
-    fn rows(&self, role: Role) -> Result<impl Iterator<Item = Result<Record, InputError>> + use<>> {
+    fn rows(
+        &self,
+        role: Role,
+    ) -> Result<impl Iterator<Item = Result<Record, InputError>> + use<>, InputError> {
         let reader = SequenceReader::open(&self.path, InputFormat::Auto, &self.columns)?;
         let source = self.clone();
         Ok(reader.filter_map(move |record| match record {
@@ -95,12 +98,112 @@ impl Source {
 
     pub fn training_rows(
         &self,
-    ) -> Result<impl Iterator<Item = Result<Record, InputError>> + use<>> {
+    ) -> Result<impl Iterator<Item = Result<Record, InputError>> + use<>, InputError> {
         self.rows(Role::Train)
     }
 
-    pub fn validation_rows(&self) -> Result<Vec<Record>> {
-        Ok(self.rows(Role::Valid)?.collect::<Result<_, _>>()?)
+    pub fn validation_rows(
+        &self,
+    ) -> Result<impl Iterator<Item = Result<Record, InputError>> + use<>, InputError> {
+        self.rows(Role::Valid)
+    }
+}
+
+type RowStream = Box<dyn Iterator<Item = Result<Record, InputError>>>;
+
+/// One epoch of training rows drawn from several sources in proportion to their sampling
+/// weights, each source shuffled through its own buffer. The epoch ends once every source has
+/// been read through; a source that runs out earlier starts over (with a new shuffle), so equal
+/// weights mix unequal files evenly and no row of any file is left out.
+pub struct Mixture<'a> {
+    sources: &'a [Source],
+    weights: Vec<f64>,
+    streams: Vec<RowStream>,
+    /// Rows drawn from each source since it was last (re)opened.
+    drawn: Vec<usize>,
+    read_through: Vec<bool>,
+    passes: Vec<u64>,
+    shuffle_buffer: usize,
+    seed: u64,
+    rng: StdRng,
+}
+
+impl<'a> Mixture<'a> {
+    pub fn new(
+        sources: &'a [Source],
+        weights: &[f64],
+        shuffle_buffer: usize,
+        seed: u64,
+    ) -> Result<Self, InputError> {
+        let mut mixture = Self {
+            sources,
+            weights: weights.to_vec(),
+            streams: Vec::with_capacity(sources.len()),
+            drawn: vec![0; sources.len()],
+            read_through: vec![false; sources.len()],
+            passes: vec![0; sources.len()],
+            shuffle_buffer,
+            seed,
+            rng: StdRng::seed_from_u64(seed),
+        };
+        for index in 0..sources.len() {
+            let stream = mixture.open(index)?;
+            mixture.streams.push(stream);
+        }
+        Ok(mixture)
+    }
+
+    fn open(&self, index: usize) -> Result<RowStream, InputError> {
+        let seed = self.seed ^ (index as u64) << 48 ^ self.passes[index] << 40;
+        Ok(Box::new(Shuffled::new(
+            self.sources[index].training_rows()?,
+            self.shuffle_buffer,
+            seed,
+        )))
+    }
+
+    fn pick(&mut self) -> Option<usize> {
+        let total: f64 = self.weights.iter().sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let mut target = self.rng.random_range(0.0..total);
+        for (index, weight) in self.weights.iter().enumerate() {
+            if target < *weight {
+                return Some(index);
+            }
+            target -= weight;
+        }
+        self.weights.iter().rposition(|w| *w > 0.0)
+    }
+}
+
+impl Iterator for Mixture<'_> {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let index = self.pick()?;
+            if let Some(row) = self.streams[index].next() {
+                self.drawn[index] += 1;
+                return Some(row);
+            }
+            self.read_through[index] = true;
+            if self.read_through.iter().all(|done| *done) {
+                return None;
+            }
+            if self.drawn[index] == 0 {
+                // An empty source would start over for ever: it leaves the draw.
+                self.weights[index] = 0.0;
+                continue;
+            }
+            self.passes[index] += 1;
+            self.drawn[index] = 0;
+            match self.open(index) {
+                Ok(stream) => self.streams[index] = stream,
+                Err(error) => return Some(Err(error)),
+            }
+        }
     }
 }
 
@@ -153,6 +256,70 @@ impl<I: Iterator<Item = Result<Record, InputError>>> Iterator for Shuffled<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
+    use std::path::Path;
+
+    fn table(dir: &Path, name: &str, rows: usize, first_value: usize) -> Source {
+        let path = dir.join(name);
+        let mut file = std::fs::File::create(&path).unwrap();
+        writeln!(file, "sequence\texpression").unwrap();
+        for i in 0..rows {
+            let sequence: String = (0..12)
+                .map(|bit| if i >> bit & 1 == 1 { 'A' } else { 'C' })
+                .collect();
+            writeln!(file, "{sequence}\t{}", first_value + i).unwrap();
+        }
+        // valid_permille 0: every row trains.
+        Source::open(path.to_str().unwrap(), None, 0).unwrap()
+    }
+
+    /// (values drawn from the 1,000-row file, values drawn from the 100-row file)
+    fn draw(weights: [f64; 2], seed: u64) -> (Vec<usize>, Vec<usize>) {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = [
+            table(dir.path(), "big.tsv", 1000, 0),
+            table(dir.path(), "small.tsv", 100, 10_000),
+        ];
+        let values = Mixture::new(&sources, &weights, 64, seed)
+            .unwrap()
+            .map(|row| row.unwrap().value.unwrap() as usize);
+        values.partition(|v| *v < 10_000)
+    }
+
+    #[test]
+    fn equal_weights_mix_unequal_files_evenly_and_read_every_row() {
+        let (mut big, mut small) = draw([1.0, 1.0], 7);
+        assert!(
+            (900..=1100).contains(&small.len()),
+            "{} small rows",
+            small.len()
+        );
+        big.sort();
+        assert_eq!(big, (0..1000).collect::<Vec<_>>());
+        small.sort();
+        small.dedup();
+        assert_eq!(small, (10_000..10_100).collect::<Vec<_>>());
+        assert_eq!(draw([1.0, 1.0], 7), draw([1.0, 1.0], 7));
+    }
+
+    #[test]
+    fn weights_set_the_proportions() {
+        let (big, small) = draw([1.0, 0.1], 3);
+        assert_eq!(big.len(), 1000);
+        assert!(
+            (60..=140).contains(&small.len()),
+            "{} small rows",
+            small.len()
+        );
+        let (big, small) = draw([0.1, 1.0], 3);
+        // The big file is read through once; the small one cycles ten times as often.
+        assert_eq!(big.len(), 1000);
+        assert!(
+            (8_500..=11_500).contains(&small.len()),
+            "{} small rows",
+            small.len()
+        );
+    }
 
     fn record(i: usize) -> Result<Record, InputError> {
         Ok(Record {

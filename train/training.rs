@@ -1,6 +1,6 @@
-//! `crmnet train` and `crmnet finetune`: the paper's recipe on one device, streaming the data,
-//! with an atomic checkpoint at every epoch, `--resume` after a crash, a clean stop on Ctrl-C,
-//! and early stopping on validation R^2 that keeps the best weights.
+//! `crmnet train` and `crmnet finetune`: the paper's recipe on one or several devices, streaming
+//! the data, with an atomic checkpoint at every epoch, `--resume` after a crash, a clean stop on
+//! Ctrl-C, and early stopping on validation R^2 that keeps the best weights.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,31 +9,35 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use burn::module::Module;
-use burn::nn::loss::{HuberLossConfig, Reduction};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crmnet::backend::Backend;
-use crmnet::data::batching::{Batches, one_hot_batch};
+use crmnet::data::batching::Batches;
 use crmnet::data::readers::Record;
 use crmnet::inference::Predictor;
 use crmnet::metrics::Metrics;
-use crmnet::model::{Crmnet, Preset};
+use crmnet::model::{Crmnet, CrmnetConfig, Preset};
 use crmnet::output::write_atomically;
 use crmnet::weights::{self, ModelCard};
 
-use super::recipe::Recipe;
-use super::stream::{Shuffled, Source};
+use super::parallel::DataParallel;
+use super::recipe::{Precision, Recipe};
+use super::stream::{Mixture, Source};
 
 #[derive(Args)]
 pub struct TrainArgs {
     /// Training data (headered table with a value and optionally a `split` column, or the
-    /// released format); repeat for several files, read one after another.
-    #[arg(long, required = true)]
+    /// released format); repeat for several files, mixed by --sampling-weight.
+    #[arg(long, required_unless_present = "resume")]
     data: Vec<String>,
+    /// Relative sampling weight of each --data file, in order (default: 1 each). An epoch ends
+    /// when every file has been read through; files that run out first start over.
+    #[arg(long)]
+    sampling_weight: Vec<f64>,
     /// Value column of headered tables (default: expression, measured or value).
     #[arg(long)]
     value_column: Option<String>,
@@ -43,13 +47,16 @@ pub struct TrainArgs {
     /// Recipe file (JSON or TOML); flags below override it.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Continue the run in --out from its last completed epoch.
+    /// Continue the run in --out from its last completed epoch (its data and recipe; flags
+    /// below still override the recipe, e.g. --epochs to train longer).
     #[arg(long)]
     resume: bool,
+    /// Architecture preset name, or a JSON file with a full architecture configuration.
     #[arg(long)]
     arch: Option<String>,
     #[arg(long)]
     epochs: Option<usize>,
+    /// Sequences per optimiser step on each device.
     #[arg(long)]
     batch_size: Option<usize>,
     #[arg(long)]
@@ -62,6 +69,12 @@ pub struct TrainArgs {
     shuffle_buffer: Option<usize>,
     #[arg(long)]
     seed: Option<u64>,
+    /// Devices training in data parallel (global batch and learning rates scale with them).
+    #[arg(long)]
+    devices: Option<usize>,
+    /// Float precision of weights and arithmetic.
+    #[arg(long, value_enum)]
+    precision: Option<Precision>,
     #[arg(long, value_enum, default_value_t = Backend::default())]
     backend: Backend,
 }
@@ -92,6 +105,9 @@ pub struct RunState {
     pub recipe: Recipe,
     pub architecture_name: String,
     pub data: Vec<String>,
+    /// One per data file; empty means equal weights.
+    #[serde(default)]
+    pub sampling_weights: Vec<f64>,
     pub epochs_completed: usize,
     pub best_epoch: Option<usize>,
     pub best_valid_r2: f64,
@@ -111,10 +127,10 @@ fn optimizer_path(out: &Path, epoch: usize) -> PathBuf {
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
-fn recipe_of(args: &TrainArgs) -> Result<Recipe> {
+fn recipe_of(args: &TrainArgs, base: Recipe) -> Result<Recipe> {
     let mut recipe = match &args.config {
         Some(path) => Recipe::from_file(path)?,
-        None => Recipe::default(),
+        None => base,
     };
     if let Some(arch) = &args.arch {
         recipe.arch = arch.clone();
@@ -126,8 +142,75 @@ fn recipe_of(args: &TrainArgs) -> Result<Recipe> {
     recipe.patience = args.patience.unwrap_or(recipe.patience);
     recipe.shuffle_buffer = args.shuffle_buffer.unwrap_or(recipe.shuffle_buffer);
     recipe.seed = args.seed.unwrap_or(recipe.seed);
+    recipe.devices = args.devices.unwrap_or(recipe.devices);
+    recipe.precision = args.precision.unwrap_or(recipe.precision);
     recipe.validate()?;
     Ok(recipe)
+}
+
+fn sampling_weights(args: &TrainArgs) -> Result<Vec<f64>> {
+    let weights = &args.sampling_weight;
+    if weights.is_empty() {
+        return Ok(Vec::new());
+    }
+    if weights.len() != args.data.len() {
+        bail!(
+            "{} --sampling-weight values for {} --data files: give one per file",
+            weights.len(),
+            args.data.len()
+        );
+    }
+    if let Some(bad) = weights.iter().find(|w| !(w.is_finite() && **w > 0.0)) {
+        bail!("--sampling-weight {bad}: weights must be positive");
+    }
+    Ok(weights.clone())
+}
+
+/// A preset by name, or a JSON architecture file (named after the file).
+fn architecture(arch: &str) -> Result<(String, CrmnetConfig)> {
+    if let Some(preset) = Preset::from_name(arch) {
+        return Ok((preset.name().to_string(), preset.config()));
+    }
+    let path = Path::new(arch);
+    if !path.is_file() {
+        let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
+        bail!(
+            "unknown architecture '{arch}': neither a preset ({}) nor a JSON file",
+            names.join(", ")
+        );
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("{arch}: cannot read"))?;
+    let config: CrmnetConfig = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{arch}:{}: not an architecture: {e}", e.line()))?;
+    config.validate().with_context(|| arch.to_string())?;
+    let name = path
+        .file_stem()
+        .map_or(arch.into(), |s| s.to_string_lossy().into_owned());
+    Ok((name, config))
+}
+
+/// The backend's devices, switched to the recipe's precision before any tensor exists on them.
+fn training_devices(backend: Backend, recipe: &Recipe) -> Result<Vec<Device>> {
+    let mut devices = backend.devices(recipe.devices)?;
+    if recipe.precision != Precision::F32 {
+        let dtype = recipe.precision.dtype();
+        for device in &mut devices {
+            if !device.supports_dtype(dtype) {
+                bail!(
+                    "the {backend} backend cannot compute in {:?}",
+                    recipe.precision
+                );
+            }
+            // A device shared by several workers is configured once; it then reports the
+            // settings as taken, which is what we asked for.
+            if device.settings().float_dtype != dtype {
+                device
+                    .configure(dtype)
+                    .map_err(|e| anyhow::anyhow!("{backend}: {e:?}"))?;
+            }
+        }
+    }
+    Ok(devices)
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
@@ -141,8 +224,6 @@ pub fn finetune(args: FinetuneArgs) -> Result<()> {
 fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
-    let plain_device = args.backend.device()?;
-    let device = plain_device.clone().autodiff();
     // Ctrl-C lets the current epoch's checkpoint stand and stops; a second Ctrl-C kills.
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
@@ -150,37 +231,67 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
         }
     });
 
-    let (mut model, mut card, mut state, mut optimizer) = if args.resume {
-        resume(out, &device)?
+    let saved = if args.resume {
+        Some(read_state(out)?)
     } else {
-        let recipe = recipe_of(&args)?;
-        device.seed(recipe.seed);
-        let (model, card) = match &from {
-            Some(path) => weights::load(path, &device)?,
-            None => {
-                let preset = Preset::from_name(&recipe.arch)
-                    .with_context(|| format!("unknown architecture '{}'", recipe.arch))?;
-                let config = preset.config();
-                let model = Crmnet::new(&config, &device)?;
-                let card = ModelCard::describe(preset.name(), &config, &model);
-                (model, card)
-            }
-        };
-        let name = card.name.clone();
-        // A fine-tuned model's card describes this run, not its source's.
-        let card = ModelCard::describe(&name, &card.architecture, &model);
-        let state = RunState {
-            recipe,
-            architecture_name: name,
-            data: args.data.clone(),
-            epochs_completed: 0,
-            best_epoch: None,
-            best_valid_r2: f64::NEG_INFINITY,
-            history: Vec::new(),
-        };
-        (model, card, state, AdamConfig::new().init())
+        None
     };
-    let recipe = state.recipe.clone();
+    if let Some(state) = &saved
+        && !args.data.is_empty()
+        && args.data != state.data
+    {
+        bail!(
+            "--resume continues the run on its own data ({}), not {}",
+            state.data.join(", "),
+            args.data.join(", ")
+        );
+    }
+    let recipe = recipe_of(
+        &args,
+        saved
+            .as_ref()
+            .map_or_else(Recipe::default, |s| s.recipe.clone()),
+    )?;
+    let devices: Vec<Device> = training_devices(args.backend, &recipe)?
+        .into_iter()
+        .map(Device::autodiff)
+        .collect();
+    let device = devices[0].clone();
+    let plain_device = device.clone().inner();
+
+    let (mut model, mut card, mut state, mut optimizer) = match saved {
+        Some(mut state) => {
+            let (model, card, optimizer) = resume(out, &state, &device)?;
+            state.recipe = recipe.clone();
+            (model, card, state, optimizer)
+        }
+        None => {
+            device.seed(recipe.seed);
+            let (model, card) = match &from {
+                Some(path) => weights::load(path, &device)?,
+                None => {
+                    let (name, config) = architecture(&recipe.arch)?;
+                    let model = Crmnet::new(&config, &device)?;
+                    let card = ModelCard::describe(&name, &config, &model);
+                    (model, card)
+                }
+            };
+            let name = card.name.clone();
+            // A fine-tuned model's card describes this run, not its source's.
+            let card = ModelCard::describe(&name, &card.architecture, &model);
+            let state = RunState {
+                recipe: recipe.clone(),
+                architecture_name: name,
+                data: args.data.clone(),
+                sampling_weights: sampling_weights(&args)?,
+                epochs_completed: 0,
+                best_epoch: None,
+                best_valid_r2: f64::NEG_INFINITY,
+                history: Vec::new(),
+            };
+            (model, card, state, AdamConfig::new().init())
+        }
+    };
     card.trained = true;
     card.training_data = state.data.join(", ");
     card.training_recipe = serde_json::to_value(&recipe)?;
@@ -194,65 +305,72 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
         .iter()
         .map(|path| Source::open(path, args.value_column.as_deref(), recipe.valid_permille))
         .collect::<Result<_>>()?;
-    let mut validation = Vec::new();
-    for source in &sources {
-        validation.extend(source.validation_rows()?);
-    }
-    if validation.is_empty() {
+    let mut weights_of_sources = state.sampling_weights.clone();
+    weights_of_sources.resize(sources.len(), 1.0);
+    if !has_validation_rows(&sources)? {
         bail!(
             "no validation rows: add a `split` column with `valid` rows, or raise valid_permille"
         );
     }
-    let loss_fn = HuberLossConfig::new(recipe.huber_delta as f32).init();
+    let parallel = DataParallel::new(devices, recipe.huber_delta, card.sequence_length);
+    if recipe.devices > 1 {
+        eprintln!(
+            "data parallel on {} {} devices: global batch {}",
+            recipe.devices,
+            args.backend,
+            recipe.batch_size * recipe.devices
+        );
+    }
 
     let mut since_best = state.history.len() - state.best_epoch.map_or(0, |e| e + 1);
     for epoch in state.epochs_completed..recipe.max_epochs {
         let started = Instant::now();
-        let learning_rate = recipe.learning_rate(epoch, 1);
+        let learning_rate = recipe.learning_rate(epoch, recipe.devices);
         let progress = ProgressBar::new_spinner().with_style(
             ProgressStyle::with_template("epoch {prefix}: {pos} rows ({per_sec}) loss {msg}")
                 .expect("valid template"),
         );
         progress.set_prefix((epoch + 1).to_string());
         let (mut rows, mut loss_sum) = (0usize, 0.0f64);
-        for source in &sources {
-            let shuffled = Shuffled::new(
-                source.training_rows()?,
-                recipe.shuffle_buffer,
-                recipe.seed ^ (epoch as u64) << 32,
-            );
-            for batch in Batches::new(shuffled, recipe.batch_size) {
-                if STOP.load(Ordering::SeqCst) {
-                    progress.abandon();
-                    bail!(
-                        "interrupted during epoch {}; {} epochs are checkpointed in {} (continue with --resume)",
-                        epoch + 1,
-                        state.epochs_completed,
-                        out.display()
-                    );
-                }
-                let batch: Vec<Record> = batch?;
-                let (next, loss) = step(
-                    model,
-                    &mut optimizer,
-                    &loss_fn,
-                    &batch,
-                    learning_rate,
-                    card.sequence_length,
-                    &device,
+        let mixture = Mixture::new(
+            &sources,
+            &weights_of_sources,
+            recipe.shuffle_buffer,
+            recipe.seed ^ (epoch as u64) << 32,
+        )?;
+        for batch in Batches::new(mixture, recipe.batch_size * recipe.devices) {
+            if STOP.load(Ordering::SeqCst) {
+                progress.abandon();
+                bail!(
+                    "interrupted during epoch {}; {} epochs are checkpointed in {} (continue with --resume)",
+                    epoch + 1,
+                    state.epochs_completed,
+                    out.display()
                 );
-                model = next;
-                rows += batch.len();
-                loss_sum += loss * batch.len() as f64;
-                progress.set_message(format!("{:.4}", loss_sum / rows as f64));
-                progress.inc(batch.len() as u64);
             }
+            let batch: Vec<Record> = batch?;
+            let (next, loss) = parallel.step(model, &mut optimizer, &batch, learning_rate)?;
+            if !loss.is_finite() {
+                progress.abandon();
+                bail!(
+                    "the training loss became {loss} in epoch {} after {rows} rows ({:?} precision, learning rate {learning_rate:.2e}); {} completed epochs are checkpointed in {}: try bf16 or f32, or a lower --lr-peak",
+                    epoch + 1,
+                    recipe.precision,
+                    state.epochs_completed,
+                    out.display()
+                );
+            }
+            model = next;
+            rows += batch.len();
+            loss_sum += loss * batch.len() as f64;
+            progress.set_message(format!("{:.4}", loss_sum / rows as f64));
+            progress.inc(batch.len() as u64);
         }
         progress.finish_and_clear();
         if rows == 0 {
             bail!("no training rows in {}", state.data.join(", "));
         }
-        let valid = validate(&model, &card, &validation, &plain_device, recipe.batch_size)?;
+        let valid = validate(&model, &card, &sources, &plain_device, recipe.batch_size)?;
         let log = EpochLog {
             epoch: epoch + 1,
             learning_rate,
@@ -296,56 +414,42 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// One optimiser step; returns the updated model and the batch loss.
-fn step(
-    model: Crmnet,
-    optimizer: &mut ModuleOptimizer,
-    loss_fn: &burn::nn::loss::HuberLoss,
-    batch: &[Record],
-    learning_rate: f64,
-    sequence_length: usize,
-    device: &Device,
-) -> (Crmnet, f64) {
-    let input = one_hot_batch(
-        batch.iter().map(|r| r.channels.as_slice()),
-        sequence_length,
-        device,
-    );
-    let targets: Vec<f32> = batch
-        .iter()
-        .map(|r| r.value.expect("training rows carry values") as f32)
-        .collect();
-    let targets = Tensor::<1>::from_floats(targets.as_slice(), device);
-    let loss = loss_fn.forward(model.forward(input), targets, Reduction::Mean);
-    let value: f32 = loss.clone().into_scalar();
-    let gradients = GradientsParams::from_grads(loss.backward(), &model);
-    (
-        optimizer.step(learning_rate, model, gradients),
-        f64::from(value),
-    )
+fn has_validation_rows(sources: &[Source]) -> Result<bool> {
+    for source in sources {
+        if let Some(row) = source.validation_rows()?.next() {
+            row?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
+/// Metrics on the validation rows, streamed from the sources: only the value pairs are kept.
 fn validate(
     model: &Crmnet,
     card: &ModelCard,
-    rows: &[Record],
+    sources: &[Source],
     device: &Device,
     batch_size: usize,
 ) -> Result<Metrics> {
     let predictor = Predictor::new(model.valid(), card.clone(), device.clone());
-    let mut predicted = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(batch_size) {
-        predicted.extend(
-            predictor
-                .predict(chunk.iter().map(|r| r.channels.as_slice()))?
-                .into_iter()
-                .map(f64::from),
-        );
+    let (mut predicted, mut measured) = (Vec::new(), Vec::new());
+    for source in sources {
+        for batch in Batches::new(source.validation_rows()?, batch_size) {
+            let batch = batch?;
+            predicted.extend(
+                predictor
+                    .predict(batch.iter().map(|r| r.channels.as_slice()))?
+                    .into_iter()
+                    .map(f64::from),
+            );
+            measured.extend(
+                batch
+                    .iter()
+                    .map(|r| r.value.expect("validation rows carry values")),
+            );
+        }
     }
-    let measured: Vec<f64> = rows
-        .iter()
-        .map(|r| r.value.expect("validation rows carry values"))
-        .collect();
     Ok(Metrics::compute(&predicted, &measured))
 }
 
@@ -408,12 +512,19 @@ fn metrics_csv(history: &[EpochLog]) -> String {
     csv
 }
 
-fn resume(out: &Path, device: &Device) -> Result<(Crmnet, ModelCard, RunState, ModuleOptimizer)> {
+fn read_state(out: &Path) -> Result<RunState> {
     let state_path = out.join(STATE);
     let text = std::fs::read_to_string(&state_path)
         .with_context(|| format!("{}: cannot resume: no run state", state_path.display()))?;
-    let state: RunState = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a run state", state_path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a run state", state_path.display()))
+}
+
+fn resume(
+    out: &Path,
+    state: &RunState,
+    device: &Device,
+) -> Result<(Crmnet, ModelCard, ModuleOptimizer)> {
     let epoch = state.epochs_completed;
     let (model, card) = weights::load(&checkpoint_path(out, epoch), device)?;
     let optimizer_file = optimizer_path(out, epoch);
@@ -424,5 +535,5 @@ fn resume(out: &Path, device: &Device) -> Result<(Crmnet, ModelCard, RunState, M
         .from_bytes(burn_pack::Bytes::from_bytes_vec(bytes))
         .map_err(|e| anyhow::anyhow!("{}: {e}", optimizer_file.display()))?;
     eprintln!("resuming {} after epoch {epoch}", out.display());
-    Ok((model.train(), card, state, optimizer))
+    Ok((model.train(), card, optimizer))
 }

@@ -1,0 +1,171 @@
+//! Synchronous data-parallel optimiser steps on burn-train's multi-device worker pool
+//! (`MultiDevicesTrainStep`, the engine of `ExecutionStrategy::multi` with
+//! `MultiDeviceOptim::OptimMainDevice`): each device runs forward and backward on its shard of
+//! the global batch with its own copy of the weights, the gradients are moved to the first
+//! device and summed there (burn's `GradientsAccumulator`), and one optimiser step updates the
+//! weights every device starts the next step from. One device is the same path with one worker.
+
+use anyhow::{Result, anyhow};
+use burn::data::dataloader::{DataLoaderIterator, Progress};
+use burn::data::dataset::DatasetError;
+use burn::module::Module;
+use burn::nn::loss::{HuberLossConfig, Reduction};
+use burn::optim::{GradientsAccumulator, ModuleOptimizer};
+use burn::prelude::*;
+use burn::train::train::MultiDevicesTrainStep;
+use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
+
+use crmnet::data::batching::one_hot_batch;
+use crmnet::data::readers::Record;
+use crmnet::model::Crmnet;
+
+/// The model as burn-train's workers see it: one forward/backward on one shard.
+#[derive(Module, Debug)]
+pub struct Trainee {
+    model: Crmnet,
+}
+
+/// One device's part of a global batch.
+pub struct Shard {
+    inputs: Tensor<3>,
+    targets: Tensor<1>,
+    /// Rows in the whole global batch: each shard's summed loss is divided by it, so that the
+    /// summed gradients of all shards are exactly the gradient of the global batch's mean loss.
+    global_rows: usize,
+    huber_delta: f32,
+}
+
+impl Trainee {
+    fn loss(&self, shard: Shard) -> RegressionOutput {
+        let predictions = self.model.forward(shard.inputs);
+        let rows = predictions.dims()[0];
+        let loss = HuberLossConfig::new(shard.huber_delta).init().forward(
+            predictions.clone(),
+            shard.targets.clone(),
+            Reduction::Sum,
+        ) / shard.global_rows as f32;
+        RegressionOutput::new(
+            loss,
+            predictions.reshape([rows, 1]),
+            shard.targets.reshape([rows, 1]),
+        )
+    }
+}
+
+impl TrainStep for Trainee {
+    type Input = Shard;
+    type Output = RegressionOutput;
+
+    fn step(&self, shard: Shard) -> TrainOutput<RegressionOutput> {
+        let output = self.loss(shard);
+        let gradients = output.loss.backward();
+        TrainOutput::new(self, gradients, output)
+    }
+}
+
+impl InferenceStep for Trainee {
+    type Input = Shard;
+    type Output = RegressionOutput;
+
+    fn step(&self, shard: Shard) -> RegressionOutput {
+        self.loss(shard)
+    }
+}
+
+/// A loader that hands its worker exactly one shard: the global batch is cut here, so the
+/// workers see the same rows whatever the number of devices.
+struct OneShard(Option<Shard>);
+
+impl Iterator for OneShard {
+    type Item = Result<Shard, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.take().map(Ok)
+    }
+}
+
+impl DataLoaderIterator<Shard> for OneShard {
+    fn progress(&self) -> Progress {
+        Progress::new(usize::from(self.0.is_none()), 1, None)
+    }
+}
+
+pub struct DataParallel {
+    /// Autodiff devices; the first holds the weights and the optimiser state.
+    devices: Vec<Device>,
+    workers: MultiDevicesTrainStep<Trainee>,
+    huber_delta: f32,
+    sequence_length: usize,
+}
+
+impl DataParallel {
+    pub fn new(devices: Vec<Device>, huber_delta: f64, sequence_length: usize) -> Self {
+        assert!(!devices.is_empty(), "at least one device");
+        let workers = MultiDevicesTrainStep::new(&devices);
+        Self {
+            devices,
+            workers,
+            huber_delta: huber_delta as f32,
+            sequence_length,
+        }
+    }
+
+    pub fn main_device(&self) -> &Device {
+        &self.devices[0]
+    }
+
+    /// One optimiser step on `batch` split evenly over the devices; returns the updated model
+    /// and the batch's mean loss.
+    pub fn step(
+        &self,
+        model: Crmnet,
+        optimizer: &mut ModuleOptimizer,
+        batch: &[Record],
+        learning_rate: f64,
+    ) -> Result<(Crmnet, f64)> {
+        let shard_rows = batch.len().div_ceil(self.devices.len());
+        let mut loaders: Vec<Box<dyn DataLoaderIterator<Shard>>> = batch
+            .chunks(shard_rows)
+            .zip(&self.devices)
+            .map(|(rows, device)| {
+                Box::new(OneShard(Some(self.shard(rows, batch.len(), device))))
+                    as Box<dyn DataLoaderIterator<Shard>>
+            })
+            .collect();
+        let trainee = Trainee { model };
+        let (outputs, _) = self
+            .workers
+            .step(&mut loaders, &trainee)
+            .map_err(|e| anyhow!("training step: {e}"))?;
+        let mut accumulator = GradientsAccumulator::new();
+        let mut loss = 0.0;
+        for output in outputs {
+            loss += f64::from(output.output.item.loss.into_scalar::<f32>());
+            let gradients = output
+                .output
+                .grads
+                .to_device(self.main_device(), &trainee.model);
+            accumulator.accumulate(&trainee.model, gradients);
+        }
+        let model = optimizer.step(learning_rate, trainee.model, accumulator.grads());
+        Ok((model, loss))
+    }
+
+    fn shard(&self, rows: &[Record], global_rows: usize, device: &Device) -> Shard {
+        let inputs = one_hot_batch(
+            rows.iter().map(|r| r.channels.as_slice()),
+            self.sequence_length,
+            device,
+        );
+        let targets: Vec<f32> = rows
+            .iter()
+            .map(|r| r.value.expect("training rows carry values") as f32)
+            .collect();
+        Shard {
+            inputs,
+            targets: Tensor::from_floats(targets.as_slice(), device),
+            global_rows,
+            huber_delta: self.huber_delta,
+        }
+    }
+}
