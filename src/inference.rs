@@ -1,5 +1,7 @@
 //! Running a loaded model on sequences.
 
+use std::sync::OnceLock;
+
 use burn::prelude::*;
 
 use crate::data::batching::one_hot_batch;
@@ -11,11 +13,19 @@ pub struct Predictor {
     model: Crmnet,
     card: ModelCard,
     device: Device,
+    /// The same weights on the device's autodiff twin, made on first use by saliency.
+    differentiable: OnceLock<Crmnet>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("reading predictions back from the device failed: {0}")]
 pub struct ReadbackError(String);
+
+impl ReadbackError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
 
 impl Predictor {
     pub fn new(model: Crmnet, card: ModelCard, device: Device) -> Self {
@@ -23,7 +33,18 @@ impl Predictor {
             model,
             card,
             device,
+            differentiable: OnceLock::new(),
         }
+    }
+
+    /// The model on the autodiff twin of this device, frozen so that it keeps its inference
+    /// behaviour (running batch-norm statistics, no dropout) and only inputs get gradients.
+    pub fn differentiable(&self) -> (&Crmnet, Device) {
+        let device = self.device.clone().autodiff();
+        let model = self
+            .differentiable
+            .get_or_init(|| self.model.clone().fork(&device).freeze());
+        (model, device)
     }
 
     pub fn card(&self) -> &ModelCard {
@@ -44,11 +65,21 @@ impl Predictor {
         &self,
         sequences: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> Result<Vec<f32>, ReadbackError> {
-        let output = self.model.forward(self.encode(sequences));
-        output
-            .into_data()
-            .convert::<f32>()
-            .try_into_vec::<f32>()
-            .map_err(|e| ReadbackError(format!("{e:?}")))
+        self.predict_encoded(self.encode(sequences))
     }
+
+    /// Predictions for a `[batch, channels, length]` input on this device, which need not be
+    /// one-hot (finite-difference checks perturb it).
+    pub fn predict_encoded(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
+        read_floats(self.model.forward(input))
+    }
+}
+
+/// A tensor's values as `f32`, whatever the device's float type.
+pub(crate) fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ReadbackError> {
+    tensor
+        .into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .map_err(|e| ReadbackError::new(format!("{e:?}")))
 }

@@ -4,7 +4,9 @@
 pub mod backend;
 pub mod data;
 pub mod inference;
+pub mod interpret;
 pub mod metrics;
 pub mod model;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod output;
 pub mod weights;

@@ -1,0 +1,46 @@
+use super::BASES;
+use crate::inference::{Predictor, ReadbackError};
+
+/// Predicted effect of every single-base substitution of one sequence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mutagenesis {
+    /// Prediction for the sequence as written.
+    pub reference: f32,
+    /// `[position][A, C, G, T]`: prediction of the sequence with that base at that position,
+    /// minus the reference prediction (0 for the written base).
+    pub effects: Vec<[f32; BASES]>,
+}
+
+/// Every variant is predicted in batches of `batch_size` sequences.
+pub fn mutagenesis(
+    predictor: &Predictor,
+    channels: &[u8],
+    batch_size: usize,
+) -> Result<Mutagenesis, ReadbackError> {
+    let positions = channels.len().min(predictor.card().sequence_length);
+    // (position, base) of each variant, in the order they are predicted.
+    let variants: Vec<(usize, u8)> = (0..positions)
+        .flat_map(|position| {
+            (0..BASES as u8)
+                .filter(move |&base| base != channels[position])
+                .map(move |base| (position, base))
+        })
+        .collect();
+    let reference = predictor.predict(std::iter::once(channels))?[0];
+    let mut effects = vec![[0.0f32; BASES]; positions];
+    for chunk in variants.chunks(batch_size.max(1)) {
+        let sequences: Vec<Vec<u8>> = chunk
+            .iter()
+            .map(|&(position, base)| {
+                let mut variant = channels.to_vec();
+                variant[position] = base;
+                variant
+            })
+            .collect();
+        let predictions = predictor.predict(sequences.iter().map(Vec::as_slice))?;
+        for (&(position, base), prediction) in chunk.iter().zip(predictions) {
+            effects[position][usize::from(base)] = prediction - reference;
+        }
+    }
+    Ok(Mutagenesis { reference, effects })
+}

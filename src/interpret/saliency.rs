@@ -1,0 +1,44 @@
+use super::BASES;
+use crate::data::batching::one_hot_batch;
+use crate::inference::{Predictor, ReadbackError, read_floats};
+
+/// Input x gradient of one sequence, as in the paper's interpretation figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saliency {
+    pub prediction: f32,
+    /// `[position][A, C, G, T]`, one row per base of the sequence: the gradient of the prediction
+    /// with respect to each one-hot input, times that input (so only the written base scores).
+    pub scores: Vec<[f32; BASES]>,
+    /// The plain gradient, same layout: the first-order effect of raising each base's channel.
+    pub gradient: Vec<[f32; BASES]>,
+}
+
+pub fn saliency(predictor: &Predictor, channels: &[u8]) -> Result<Saliency, ReadbackError> {
+    let (model, device) = predictor.differentiable();
+    let sequence_length = predictor.card().sequence_length;
+    let input = one_hot_batch(std::iter::once(channels), sequence_length, &device).require_grad();
+    let prediction = model.forward(input.clone());
+    let gradients = prediction.clone().sum().backward();
+    let gradient = input
+        .grad(&gradients)
+        .ok_or_else(|| ReadbackError::new("the input received no gradient"))?;
+    let gradient = read_floats(gradient)?;
+    let prediction = read_floats(prediction.inner())?[0];
+    // Layout [1, channels, sequence_length]; the sequence may be shorter (padded) or longer
+    // (truncated) than the model's input.
+    let positions = channels.len().min(sequence_length);
+    let at = |base: usize, position: usize| gradient[base * sequence_length + position];
+    let gradient: Vec<[f32; BASES]> = (0..positions)
+        .map(|position| std::array::from_fn(|base| at(base, position)))
+        .collect();
+    let scores = gradient
+        .iter()
+        .zip(channels)
+        .map(|(row, &code)| std::array::from_fn(|base| if usize::from(code) == base { row[base] } else { 0.0 }))
+        .collect();
+    Ok(Saliency {
+        prediction,
+        scores,
+        gradient,
+    })
+}
