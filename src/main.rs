@@ -12,6 +12,7 @@ use crmnet::backend::Backend;
 use crmnet::data::batching::Batches;
 use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
 use crmnet::inference::Predictor;
+use crmnet::interpret;
 use crmnet::model::{Crmnet, Preset};
 use crmnet::output::{FillError, write_atomically};
 use crmnet::weights::{self, ModelCard};
@@ -37,6 +38,10 @@ enum Command {
     Info(InfoArgs),
     /// Predict expression for every sequence of a FASTA, released-format or TSV/CSV file.
     Predict(PredictArgs),
+    /// Input x gradient saliency of every sequence: one row per position, A C G T columns.
+    Saliency(InterpretArgs),
+    /// In-silico mutagenesis: the predicted change of every single-base substitution.
+    Mutagenesis(InterpretArgs),
     #[cfg(feature = "train")]
     #[command(flatten)]
     Train(train::TrainCommand),
@@ -103,6 +108,29 @@ struct PredictArgs {
     model: ModelArgs,
 }
 
+#[derive(Args)]
+struct InterpretArgs {
+    /// Input file, or - for standard input; gzip is detected.
+    #[arg(long, short)]
+    input: String,
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    input_format: InputFormat,
+    /// Sequence column of a headered table (default: seq or sequence).
+    #[arg(long)]
+    seq_column: Option<String>,
+    /// Output TSV, written atomically; standard output when absent.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Clone, Copy)]
+enum Interpretation {
+    Saliency,
+    Mutagenesis,
+}
+
 fn preset_name(name: &str) -> Result<Preset, String> {
     Preset::from_name(name).ok_or_else(|| {
         let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
@@ -118,6 +146,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Info(args) => info(args),
         Command::Predict(args) => predict(args),
+        Command::Saliency(args) => interpret(args, Interpretation::Saliency),
+        Command::Mutagenesis(args) => interpret(args, Interpretation::Mutagenesis),
         #[cfg(feature = "train")]
         Command::Train(command) => train::run(command),
     };
@@ -223,6 +253,54 @@ fn predict(args: PredictArgs) -> Result<()> {
             report_done(written, &source, None);
         }
     }
+    Ok(())
+}
+
+fn interpret(args: InterpretArgs, method: Interpretation) -> Result<()> {
+    let columns = Columns {
+        sequence: args.seq_column.clone(),
+        ..Columns::default()
+    };
+    let reader = SequenceReader::open(&args.input, args.input_format, &columns)?;
+    let predictor = load_predictor(&args.model)?;
+    let source = reader.source_name().to_string();
+    let write = |out: &mut dyn Write| -> Result<usize> {
+        writeln!(out, "id\tposition\tbase\tprediction\tA\tC\tG\tT")?;
+        let mut written = 0;
+        for record in reader {
+            let record = record?;
+            let (prediction, rows) = match method {
+                Interpretation::Saliency => {
+                    let result = interpret::saliency(&predictor, &record.channels)?;
+                    (result.prediction, result.scores)
+                }
+                Interpretation::Mutagenesis => {
+                    let result = interpret::mutagenesis(&predictor, &record.channels, 256)?;
+                    (result.reference, result.effects)
+                }
+            };
+            let id = tsv_field(&record.id);
+            for (position, (row, letter)) in rows.iter().zip(record.sequence.chars()).enumerate() {
+                let [a, c, g, t] = row;
+                writeln!(
+                    out,
+                    "{id}\t{}\t{letter}\t{prediction}\t{a}\t{c}\t{g}\t{t}",
+                    position + 1
+                )?;
+            }
+            written += 1;
+        }
+        if written == 0 {
+            bail!("{source}: no sequences found");
+        }
+        out.flush()?;
+        Ok(written)
+    };
+    let written = match &args.output {
+        Some(path) => write_atomically(path, |out| write(out).map_err(FillError::Fill))?,
+        None => write(&mut BufWriter::new(io::stdout().lock()))?,
+    };
+    report_done(written, &source, args.output.as_deref());
     Ok(())
 }
 

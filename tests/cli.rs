@@ -324,3 +324,26 @@ fn info_prints_the_published_counts() {
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("known: crmnet, crmnet-web, crmnet-tiny"));
 }
+
+#[test]
+fn saliency_and_mutagenesis_write_one_row_per_position() {
+    let fasta = b">first\nTGCATTTTTTTCACATCAGGGTAACATGAAGCGGCGCGAG\n>second\nACGTNACGT\n";
+    for (command, written_base_is_zero) in [("saliency", false), ("mutagenesis", true)] {
+        let run = crmnet(&[command, "-i", "-"], Some(fasta));
+        assert!(run.status.success(), "{}", stderr(&run));
+        let text = String::from_utf8(run.stdout).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "id\tposition\tbase\tprediction\tA\tC\tG\tT");
+        assert_eq!(lines.len(), 1 + 40 + 9);
+        let fifth_of_second: Vec<&str> = lines[1 + 40 + 4].split('\t').collect();
+        assert_eq!(&fifth_of_second[..3], ["second", "5", "N"]);
+        let first: Vec<&str> = lines[1].split('\t').collect();
+        assert_eq!(&first[..3], ["first", "1", "T"]);
+        // Column T of a T: zero change under mutagenesis; the only non-zero saliency score.
+        let t: f32 = first[7].parse().unwrap();
+        assert_eq!(t == 0.0, written_base_is_zero, "{command}: {}", lines[1]);
+    }
+    let bad = crmnet(&["saliency", "-i", "-"], Some(b">x\nACGU\n"));
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("<stdin>:2"), "{}", stderr(&bad));
+}

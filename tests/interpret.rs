@@ -30,7 +30,9 @@ fn saliency_gradient_matches_finite_differences() {
     for codes in real_sequences(3) {
         let result = saliency(&predictor, &codes).unwrap();
         assert_eq!(result.scores.len(), codes.len());
-        let plain = predictor.predict(std::iter::once(codes.as_slice())).unwrap()[0];
+        let plain = predictor
+            .predict(std::iter::once(codes.as_slice()))
+            .unwrap()[0];
         assert!((result.prediction - plain).abs() < 1e-4);
         let mut one_hot = Vec::new();
         push_one_hot(&codes, length, &mut one_hot);
@@ -52,7 +54,11 @@ fn saliency_gradient_matches_finite_differences() {
             predictor.device(),
         );
         let outputs = predictor.predict_encoded(input).unwrap();
-        let scale = result.gradient.iter().flatten().fold(0f32, |m, g| m.max(g.abs()));
+        let scale = result
+            .gradient
+            .iter()
+            .flatten()
+            .fold(0f32, |m, g| m.max(g.abs()));
         for (i, &(position, base)) in probes.iter().enumerate() {
             let numeric = (outputs[2 * i] - outputs[2 * i + 1]) / (2.0 * step);
             let analytic = result.gradient[position][base];
@@ -61,7 +67,11 @@ fn saliency_gradient_matches_finite_differences() {
                 "position {position} base {base}: gradient {analytic}, finite difference {numeric}"
             );
             // Input x gradient: only the written base scores.
-            let expected = if usize::from(codes[position]) == base { analytic } else { 0.0 };
+            let expected = if usize::from(codes[position]) == base {
+                analytic
+            } else {
+                0.0
+            };
             assert_eq!(result.scores[position][base], expected);
         }
     }
@@ -98,5 +108,8 @@ fn mutagenesis_equals_explicit_predictions_of_every_variant() {
             result.effects[position][base]
         );
     }
-    assert!(result.effects.iter().flatten().any(|e| e.abs() > 1e-3), "no variant changes anything");
+    assert!(
+        result.effects.iter().flatten().any(|e| e.abs() > 1e-3),
+        "no variant changes anything"
+    );
 }

@@ -34,7 +34,15 @@ pub fn saliency(predictor: &Predictor, channels: &[u8]) -> Result<Saliency, Read
     let scores = gradient
         .iter()
         .zip(channels)
-        .map(|(row, &code)| std::array::from_fn(|base| if usize::from(code) == base { row[base] } else { 0.0 }))
+        .map(|(row, &code)| {
+            std::array::from_fn(|base| {
+                if usize::from(code) == base {
+                    row[base]
+                } else {
+                    0.0
+                }
+            })
+        })
         .collect();
     Ok(Saliency {
         prediction,
