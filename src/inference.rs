@@ -2,6 +2,9 @@
 
 use std::sync::OnceLock;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use futures_lite::future::block_on;
+
 use burn::prelude::*;
 
 use crate::data::batching::one_hot_batch;
@@ -61,24 +64,42 @@ impl Predictor {
     }
 
     /// Predicted expression, one value per sequence, in order.
-    pub fn predict<'a>(
+    pub async fn predict_async<'a>(
         &self,
         sequences: impl ExactSizeIterator<Item = &'a [u8]>,
     ) -> Result<Vec<f32>, ReadbackError> {
-        self.predict_encoded(self.encode(sequences))
+        self.predict_encoded_async(self.encode(sequences)).await
     }
 
     /// Predictions for a `[batch, channels, length]` input on this device, which need not be
     /// one-hot (finite-difference checks perturb it).
+    pub async fn predict_encoded_async(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
+        read_floats(self.model.forward(input)).await
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn predict<'a>(
+        &self,
+        sequences: impl ExactSizeIterator<Item = &'a [u8]>,
+    ) -> Result<Vec<f32>, ReadbackError> {
+        block_on(self.predict_async(sequences))
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_encoded(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
-        read_floats(self.model.forward(input))
+        block_on(self.predict_encoded_async(input))
     }
 }
 
-/// A tensor's values as `f32`, whatever the device's float type.
-pub(crate) fn read_floats<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, ReadbackError> {
+/// A tensor's values as `f32`, whatever the device's float type. Asynchronous because a browser
+/// cannot block on a GPU readback; native callers wait with [`block_on`].
+pub(crate) async fn read_floats<const D: usize>(
+    tensor: Tensor<D>,
+) -> Result<Vec<f32>, ReadbackError> {
     tensor
-        .into_data()
+        .into_data_async()
+        .await
+        .map_err(|e| ReadbackError::new(e.to_string()))?
         .convert::<f32>()
         .try_into_vec::<f32>()
         .map_err(|e| ReadbackError::new(format!("{e:?}")))

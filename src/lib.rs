@@ -10,3 +10,5 @@ pub mod model;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod output;
 pub mod weights;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;

@@ -2,7 +2,6 @@
 //! the JSON model card, so one file says what it is, how it was trained and how well it does.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::Path;
 
 use burn::module::Module;
@@ -14,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::alphabet::LETTERS;
 use crate::metrics::Metrics;
 use crate::model::{ConfigError, Crmnet, CrmnetConfig, ParamCounts};
+#[cfg(not(target_arch = "wasm32"))]
 use crate::output::{OutputError, write_atomically};
 
 /// Metadata key under which the model card is stored in the burnpack file.
@@ -71,6 +71,7 @@ pub enum WeightsError {
     #[error("{path}: cannot write: {reason}")]
     Write { path: String, reason: String },
     #[error(transparent)]
+    #[cfg(not(target_arch = "wasm32"))]
     Output(#[from] OutputError),
     #[error("{path}: not a readable burnpack weights file (truncated or corrupted?): {reason}")]
     Format { path: String, reason: String },
@@ -121,13 +122,14 @@ pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
 
 /// Writes `model` and its card to `path` atomically: a crash or error leaves either the old
 /// file or the complete new one, never a half-written file.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
     let write_error = |reason: String| WeightsError::Write {
         path: path.display().to_string(),
         reason,
     };
     let bytes = to_bytes(model, card).map_err(write_error)?;
-    write_atomically(path, |out| Ok(out.write_all(&bytes)?))
+    write_atomically(path, |out| Ok(std::io::Write::write_all(out, &bytes)?))
 }
 
 /// Reads a weights file into a model on `device`.

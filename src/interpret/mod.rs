@@ -3,8 +3,12 @@
 mod mutagenesis;
 mod saliency;
 
-pub use mutagenesis::{Mutagenesis, mutagenesis};
-pub use saliency::{Saliency, saliency};
+#[cfg(not(target_arch = "wasm32"))]
+pub use mutagenesis::mutagenesis;
+pub use mutagenesis::{Mutagenesis, mutagenesis_async};
+#[cfg(not(target_arch = "wasm32"))]
+pub use saliency::saliency;
+pub use saliency::{Saliency, saliency_async};
 
 use crate::data::alphabet::CHANNELS;
 

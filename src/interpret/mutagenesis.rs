@@ -11,8 +11,17 @@ pub struct Mutagenesis {
     pub effects: Vec<[f32; BASES]>,
 }
 
-/// Every variant is predicted in batches of `batch_size` sequences.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn mutagenesis(
+    predictor: &Predictor,
+    channels: &[u8],
+    batch_size: usize,
+) -> Result<Mutagenesis, ReadbackError> {
+    crate::inference::block_on(mutagenesis_async(predictor, channels, batch_size))
+}
+
+/// Every variant is predicted in batches of `batch_size` sequences.
+pub async fn mutagenesis_async(
     predictor: &Predictor,
     channels: &[u8],
     batch_size: usize,
@@ -26,7 +35,7 @@ pub fn mutagenesis(
                 .map(move |base| (position, base))
         })
         .collect();
-    let reference = predictor.predict(std::iter::once(channels))?[0];
+    let reference = predictor.predict_async(std::iter::once(channels)).await?[0];
     let mut effects = vec![[0.0f32; BASES]; positions];
     for chunk in variants.chunks(batch_size.max(1)) {
         let sequences: Vec<Vec<u8>> = chunk
@@ -37,7 +46,9 @@ pub fn mutagenesis(
                 variant
             })
             .collect();
-        let predictions = predictor.predict(sequences.iter().map(Vec::as_slice))?;
+        let predictions = predictor
+            .predict_async(sequences.iter().map(Vec::as_slice))
+            .await?;
         for (&(position, base), prediction) in chunk.iter().zip(predictions) {
             effects[position][usize::from(base)] = prediction - reference;
         }

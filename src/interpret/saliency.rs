@@ -13,7 +13,15 @@ pub struct Saliency {
     pub gradient: Vec<[f32; BASES]>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 pub fn saliency(predictor: &Predictor, channels: &[u8]) -> Result<Saliency, ReadbackError> {
+    crate::inference::block_on(saliency_async(predictor, channels))
+}
+
+pub async fn saliency_async(
+    predictor: &Predictor,
+    channels: &[u8],
+) -> Result<Saliency, ReadbackError> {
     let (model, device) = predictor.differentiable();
     let sequence_length = predictor.card().sequence_length;
     let input = one_hot_batch(std::iter::once(channels), sequence_length, &device).require_grad();
@@ -22,8 +30,8 @@ pub fn saliency(predictor: &Predictor, channels: &[u8]) -> Result<Saliency, Read
     let gradient = input
         .grad(&gradients)
         .ok_or_else(|| ReadbackError::new("the input received no gradient"))?;
-    let gradient = read_floats(gradient)?;
-    let prediction = read_floats(prediction.inner())?[0];
+    let gradient = read_floats(gradient).await?;
+    let prediction = read_floats(prediction.inner()).await?[0];
     // Layout [1, channels, sequence_length]; the sequence may be shorter (padded) or longer
     // (truncated) than the model's input.
     let positions = channels.len().min(sequence_length);

@@ -1,0 +1,64 @@
+/** Where the model runs. */
+export type Backend = 'auto' | 'webgpu' | 'cpu';
+
+export interface LoadOptions {
+  /** Burnpack weights with a CRMnet model card; the embedded default model when absent. */
+  weights?: Uint8Array | ArrayBuffer | URL | string;
+  /** `'auto'` (default): WebGPU where the browser offers it, else the CPU. */
+  backend?: Backend;
+}
+
+export interface PredictOptions {
+  /** Sequences per forward pass (default 128); the event loop runs between batches. */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface SaliencyResult {
+  /** The model's prediction for the sequence. */
+  prediction: number;
+  /** Positions scored (the sequence's length, at most the model's input length). */
+  length: number;
+  /** Input x gradient, `length x 4` row-major: A, C, G, T at each position; only the written base is non-zero. */
+  scores: Float32Array;
+  /** The plain gradient of the prediction with respect to each base's one-hot channel, same layout. */
+  gradient: Float32Array;
+}
+
+export interface MutagenesisResult {
+  /** Prediction for the sequence as written. */
+  reference: number;
+  length: number;
+  /** Predicted change of each substitution, `length x 4` row-major (A, C, G, T); 0 for the written base. */
+  effects: Float32Array;
+}
+
+export interface ModelCard {
+  name: string;
+  card_version: number;
+  crate_version: string;
+  architecture: Record<string, unknown>;
+  alphabet: string;
+  sequence_length: number;
+  parameters: { total: number; trainable: number; [stage: string]: number };
+  trained: boolean;
+  training_data: string;
+  training_recipe: Record<string, unknown> | null;
+  metrics: Record<string, { n: number; pearson: number; spearman: number; r2: number; mse: number; mae: number }>;
+}
+
+export interface Info {
+  backend: 'webgpu' | 'cpu';
+  card: ModelCard;
+}
+
+export declare class Predictor {
+  private constructor(model: unknown);
+  /** Loads the model; rejects with an Error naming the problem (bad weights, WebGPU unavailable). */
+  static load(options?: LoadOptions): Promise<Predictor>;
+  /** Predicted expression per sequence, in order. Rejects naming the first bad sequence and position. */
+  predict(sequences: string[], options?: PredictOptions): Promise<Float32Array>;
+  saliency(sequence: string): Promise<SaliencyResult>;
+  mutagenesis(sequence: string, options?: { batchSize?: number }): Promise<MutagenesisResult>;
+  info(): Info;
+}

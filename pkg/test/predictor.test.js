@@ -1,0 +1,144 @@
+// The npm package against the native CLI on the same weights and real sequences, in Node
+// (CPU backend). Run after `cargo build --release` and `bash pkg/build.sh`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { Predictor } from '../index.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
+const nativeTest = join(dataDir, 'test_native_complex.tsv');
+const cli = join(root, 'target', 'release', 'crmnet');
+
+function native(args) {
+  return execFileSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });
+}
+
+/** Rows of a TSV as objects keyed by its header. */
+function tsv(text) {
+  const [header, ...lines] = text.trim().split('\n').map((line) => line.split('\t'));
+  return lines.map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])));
+}
+
+const sequences = tsv(readFileSync(nativeTest, 'utf8')).map((row) => row.seq);
+const predictor = await Predictor.load({ backend: 'cpu' });
+
+test('info names the CPU backend and the embedded model card', () => {
+  const info = predictor.info();
+  assert.equal(info.backend, 'cpu');
+  assert.equal(info.card.name, 'crmnet-web');
+  assert.equal(info.card.trained, true);
+  assert.equal(info.card.parameters.total, 2738433);
+});
+
+test('predictions equal the native CLI on all 3,733 native-complex sequences within 1e-4', async () => {
+  const expected = tsv(native(['predict', '--input', nativeTest])).map((row) => Number(row.prediction));
+  let progressCalls = 0;
+  const predicted = await predictor.predict(sequences, { batchSize: 256, onProgress: () => progressCalls++ });
+  assert.equal(predicted.length, 3733);
+  assert.equal(progressCalls, Math.ceil(3733 / 256));
+  let worst = 0;
+  predicted.forEach((value, i) => (worst = Math.max(worst, Math.abs(value - expected[i]))));
+  assert.ok(worst < 1e-4, `largest difference ${worst}`);
+});
+
+test('saliency equals the native saliency (itself checked against finite differences)', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'crmnet-')), 'two.fa');
+  writeFileSync(file, `>a\n${sequences[0]}\n>b\n${sequences[1]}\n`);
+  const rows = tsv(native(['saliency', '--input', file]));
+  for (const [index, id] of ['a', 'b'].entries()) {
+    const result = await predictor.saliency(sequences[index]);
+    const mine = rows.filter((row) => row.id === id);
+    assert.equal(result.length, mine.length);
+    assert.ok(Math.abs(result.prediction - Number(mine[0].prediction)) < 1e-4);
+    mine.forEach((row, position) => {
+      ['A', 'C', 'G', 'T'].forEach((base, b) => {
+        const score = result.scores[position * 4 + b];
+        assert.ok(Math.abs(score - Number(row[base])) < 1e-4, `${id} ${position + 1}${base}: ${score} vs ${row[base]}`);
+        // input x gradient: the written base carries the gradient, the others nothing.
+        const written = row.base === base;
+        assert.equal(score, written ? result.gradient[position * 4 + b] : 0);
+      });
+    });
+  }
+});
+
+test('mutagenesis equals explicit predictions of every mutated sequence', async () => {
+  const sequence = sequences[2];
+  const result = await predictor.mutagenesis(sequence, { batchSize: 100 });
+  assert.equal(result.length, sequence.length);
+  const variants = [];
+  for (let position = 0; position < sequence.length; position++) {
+    for (const base of 'ACGT') {
+      variants.push(sequence.slice(0, position) + base + sequence.slice(position + 1));
+    }
+  }
+  const [reference] = await predictor.predict([sequence]);
+  assert.ok(Math.abs(result.reference - reference) < 1e-5);
+  const explicit = await predictor.predict(variants, { batchSize: 440 });
+  explicit.forEach((prediction, i) => {
+    const expected = sequence[Math.floor(i / 4)] === 'ACGT'[i % 4] ? 0 : prediction - reference;
+    assert.ok(Math.abs(result.effects[i] - expected) < 1e-4, `variant ${i}: ${result.effects[i]} vs ${expected}`);
+  });
+});
+
+test('bad input rejects with an Error saying what and where, and the predictor keeps working', async () => {
+  await assert.rejects(predictor.predict(['ACGT', 'ACGXT']), {
+    name: 'Error',
+    message: /sequence 2: invalid character 'X' at position 4/,
+  });
+  await assert.rejects(predictor.predict([...Array(300).fill('ACGT'), 'AC-GT'], { batchSize: 128 }), {
+    message: /sequence 301: invalid character '-' at position 3/,
+  });
+  await assert.rejects(predictor.predict(['ACGT', '']), { message: /sequence 2: empty sequence/ });
+  await assert.rejects(predictor.predict('ACGT'), { name: 'TypeError', message: /array of strings/ });
+  await assert.rejects(predictor.predict(['ACGT', 7]), { name: 'TypeError', message: /sequence 2: expected a string/ });
+  await assert.rejects(predictor.saliency('ACGU'), { message: /invalid character 'U' at position 4/ });
+  await assert.rejects(predictor.mutagenesis(''), { message: /empty sequence/ });
+  await assert.rejects(Predictor.load({ weights: new Uint8Array([1, 2, 3, 4]), backend: 'cpu' }), {
+    name: 'Error',
+    message: /the given weights: not a readable burnpack weights file/,
+  });
+  const truncated = readFileSync(join(root, 'models', 'crmnet-web.bpk')).subarray(0, 100_000);
+  await assert.rejects(Predictor.load({ weights: truncated, backend: 'cpu' }), { message: /the given weights/ });
+  await assert.rejects(Predictor.load({ backend: 'webgpu' }), { message: /WebGPU is not available/ });
+  await assert.rejects(Predictor.load({ backend: 'tpu' }), { message: /unknown backend "tpu"/ });
+  // Still usable: same answer as before the errors.
+  const [again] = await predictor.predict([sequences[0]]);
+  const [first] = await predictor.predict(sequences.slice(0, 1));
+  assert.equal(again, first);
+  assert.deepEqual(await predictor.predict([]), new Float32Array(0));
+});
+
+test('weights load from bytes and from a file URL, and auto picks the CPU in Node', async () => {
+  const url = new URL('../../models/crmnet-web.bpk', import.meta.url);
+  const fromUrl = await Predictor.load({ weights: url });
+  assert.equal(fromUrl.info().backend, 'cpu');
+  const fromBytes = await Predictor.load({ weights: readFileSync(url), backend: 'cpu' });
+  const sample = sequences.slice(0, 16);
+  assert.deepEqual(await fromUrl.predict(sample), await predictor.predict(sample));
+  assert.deepEqual(await fromBytes.predict(sample), await predictor.predict(sample));
+});
+
+test('a fresh Node project installs the packed package and imports it by name', () => {
+  const project = mkdtempSync(join(tmpdir(), 'crmnet-consumer-'));
+  const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+  const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', project], { cwd: pkgDir, encoding: 'utf8' }).trim();
+  writeFileSync(join(project, 'package.json'), '{ "name": "consumer", "type": "module", "private": true }');
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', join(project, tarball)], { cwd: project, stdio: 'ignore' });
+  writeFileSync(
+    join(project, 'main.js'),
+    `import { Predictor } from 'crmnet';
+     const predictor = await Predictor.load();
+     const [value] = await predictor.predict([process.argv[2]]);
+     console.log(value);`,
+  );
+  const output = execFileSync('node', ['main.js', sequences[0]], { cwd: project, encoding: 'utf8' });
+  const expected = Number(tsv(native(['predict', '--input', nativeTest]))[0].prediction);
+  assert.ok(Math.abs(Number(output) - expected) < 1e-4, `${output} vs ${expected}`);
+});
