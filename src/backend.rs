@@ -100,3 +100,13 @@ fn wgpu_device() -> Result<Device, BackendError> {
         })
         .clone()
 }
+
+/// A browser cannot block while the GPU starts: `wasm.rs` initialises WebGPU asynchronously.
+#[cfg(all(feature = "wgpu", target_arch = "wasm32"))]
+fn wgpu_device() -> Result<Device, BackendError> {
+    Err(BackendError {
+        backend: "wgpu",
+        reason: "in WebAssembly, WebGPU starts asynchronously (Device::wgpu_options().init_async())"
+            .into(),
+    })
+}

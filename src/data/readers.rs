@@ -43,7 +43,8 @@ fn line_prefix(line: u64) -> String {
 }
 
 /// The layout of an input file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum InputFormat {
     /// Decide from the content: `>` starts FASTA; a first line of a sequence (and optionally a
     /// tab and a number) is the released format; anything else is a headered table.
