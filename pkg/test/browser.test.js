@@ -1,0 +1,109 @@
+// The package in headless Chromium: the CPU backend and, where the browser offers an adapter,
+// WebGPU, against the native CLI on the same weights. Prints timings for the README.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { serve, launchChromium } from './serve.js';
+
+const pkgDir = fileURLToPath(new URL('..', import.meta.url));
+const root = join(pkgDir, '..');
+const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
+const nativeTest = join(dataDir, 'test_native_complex.tsv');
+const rows = 64;
+const sequences = readFileSync(nativeTest, 'utf8').trim().split('\n').slice(1, rows + 1).map((l) => l.split('\t')[0]);
+const expected = execFileSync(join(root, 'target', 'release', 'crmnet'), ['predict', '--input', nativeTest], {
+  encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'],
+}).trim().split('\n').slice(1, rows + 1).map((l) => Number(l.split('\t')[2]));
+
+const server = await serve(pkgDir);
+const browser = await launchChromium();
+after(async () => {
+  await browser.close();
+  await server.close();
+});
+
+/** Loads the package in a fresh page and runs predict, saliency and mutagenesis on `backend`. */
+async function runInPage(backend, count, withMutagenesis) {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  return page.evaluate(
+    async ({ backend, sequences, withMutagenesis }) => {
+      const adapter = await navigator.gpu?.requestAdapter();
+      if (backend === 'webgpu' && !adapter) return { skipped: 'no WebGPU adapter in this browser' };
+      const { Predictor } = await import('/index.js');
+      let start = performance.now();
+      const predictor = await Predictor.load({ backend });
+      await predictor.predict(sequences.slice(0, 1));
+      const first = performance.now() - start;
+      start = performance.now();
+      const predictions = await predictor.predict(sequences, { batchSize: 32 });
+      const perSecond = sequences.length / ((performance.now() - start) / 1000);
+      start = performance.now();
+      const saliency = await predictor.saliency(sequences[0]);
+      const saliencyMs = performance.now() - start;
+      start = performance.now();
+      const mutagenesis = withMutagenesis ? await predictor.mutagenesis(sequences[0], { batchSize: 440 }) : null;
+      const mutagenesisMs = performance.now() - start;
+      let error = null;
+      try {
+        await predictor.predict(['ACGT', 'ACZGT']);
+      } catch (thrown) {
+        error = `${thrown.constructor.name}: ${thrown.message}`;
+      }
+      const [again] = await predictor.predict(sequences.slice(0, 1));
+      return {
+        backend: predictor.info().backend,
+        adapter: adapter ? (adapter.info?.description || adapter.info?.vendor || 'yes') : null,
+        predictions: Array.from(predictions),
+        again,
+        saliencyLength: saliency.length,
+        saliencyPrediction: saliency.prediction,
+        mutagenesisReference: mutagenesis?.reference,
+        error,
+        timings: {
+          first_prediction_ms: Math.round(first),
+          sequences_per_s: Number(perSecond.toFixed(1)),
+          saliency_ms: Math.round(saliencyMs),
+          mutagenesis_ms: mutagenesis ? Math.round(mutagenesisMs) : undefined,
+        },
+      };
+    },
+    { backend, sequences: sequences.slice(0, count), withMutagenesis },
+  );
+}
+
+// SwiftShader runs WebGPU on the CPU, far slower than the CPU backend (see README): the WebGPU
+// run is kept small, and mutagenesis (the same batched predictions) is checked on the CPU.
+for (const [backend, tolerance, count, withMutagenesis] of [['cpu', 1e-4, rows, true], ['webgpu', 1e-3, 8, false]]) {
+  test(`headless Chromium, ${backend}: predictions equal the native CLI within ${tolerance}`, { timeout: 400_000 }, async (t) => {
+    const result = await runInPage(backend, count, withMutagenesis);
+    if (result.skipped) {
+      t.skip(result.skipped);
+      return;
+    }
+    console.log(JSON.stringify({ runtime: 'headless chromium', backend: result.backend, adapter: result.adapter, rows: count, ...result.timings }));
+    assert.equal(result.backend, backend);
+    const worst = Math.max(...result.predictions.map((p, i) => Math.abs(p - expected[i])));
+    assert.ok(worst < tolerance, `largest difference ${worst}`);
+    assert.equal(result.saliencyLength, 110);
+    assert.ok(Math.abs(result.saliencyPrediction - expected[0]) < tolerance);
+    if (withMutagenesis) assert.ok(Math.abs(result.mutagenesisReference - expected[0]) < tolerance);
+    assert.match(result.error, /^Error: sequence 2: invalid character 'Z' at position 3/);
+    assert.ok(Math.abs(result.again - expected[0]) < tolerance, 'works after an error');
+  });
+}
+
+test('auto chooses WebGPU where the page has an adapter, else the CPU', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const { chosen, adapter } = await page.evaluate(async () => {
+    const adapter = Boolean(await navigator.gpu?.requestAdapter());
+    const { Predictor } = await import('/index.js');
+    return { chosen: (await Predictor.load()).info().backend, adapter };
+  });
+  assert.equal(chosen, adapter ? 'webgpu' : 'cpu');
+});
