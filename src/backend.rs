@@ -106,7 +106,8 @@ fn wgpu_device() -> Result<Device, BackendError> {
 fn wgpu_device() -> Result<Device, BackendError> {
     Err(BackendError {
         backend: "wgpu",
-        reason: "in WebAssembly, WebGPU starts asynchronously (Device::wgpu_options().init_async())"
-            .into(),
+        reason:
+            "in WebAssembly, WebGPU starts asynchronously (Device::wgpu_options().init_async())"
+                .into(),
     })
 }

@@ -9,6 +9,6 @@ pub mod metrics;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod output;
-pub mod weights;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
+pub mod weights;

@@ -85,8 +85,9 @@ enum OutputFormat {
     Json,
 }
 
+/// Where sequences come from.
 #[derive(Args)]
-struct PredictArgs {
+struct InputArgs {
     /// Input file, or - for standard input; gzip is detected.
     #[arg(long, short)]
     input: String,
@@ -96,6 +97,26 @@ struct PredictArgs {
     /// Sequence column of a headered table (default: seq or sequence).
     #[arg(long)]
     seq_column: Option<String>,
+}
+
+impl InputArgs {
+    fn open(&self) -> Result<SequenceReader> {
+        let columns = Columns {
+            sequence: self.seq_column.clone(),
+            ..Columns::default()
+        };
+        Ok(SequenceReader::open(
+            &self.input,
+            self.input_format,
+            &columns,
+        )?)
+    }
+}
+
+#[derive(Args)]
+struct PredictArgs {
+    #[command(flatten)]
+    input: InputArgs,
     /// Output file, written atomically; standard output when absent.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -110,14 +131,8 @@ struct PredictArgs {
 
 #[derive(Args)]
 struct InterpretArgs {
-    /// Input file, or - for standard input; gzip is detected.
-    #[arg(long, short)]
-    input: String,
-    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
-    input_format: InputFormat,
-    /// Sequence column of a headered table (default: seq or sequence).
-    #[arg(long)]
-    seq_column: Option<String>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Output TSV, written atomically; standard output when absent.
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -228,11 +243,7 @@ pub(crate) fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
 }
 
 fn predict(args: PredictArgs) -> Result<()> {
-    let columns = Columns {
-        sequence: args.seq_column.clone(),
-        ..Columns::default()
-    };
-    let reader = SequenceReader::open(&args.input, args.input_format, &columns)?;
+    let reader = args.input.open()?;
     let predictor = load_predictor(&args.model)?;
     let source = reader.source_name().to_string();
     match &args.output {
@@ -257,11 +268,7 @@ fn predict(args: PredictArgs) -> Result<()> {
 }
 
 fn interpret(args: InterpretArgs, method: Interpretation) -> Result<()> {
-    let columns = Columns {
-        sequence: args.seq_column.clone(),
-        ..Columns::default()
-    };
-    let reader = SequenceReader::open(&args.input, args.input_format, &columns)?;
+    let reader = args.input.open()?;
     let predictor = load_predictor(&args.model)?;
     let source = reader.source_name().to_string();
     let write = |out: &mut dyn Write| -> Result<usize> {
