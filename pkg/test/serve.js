@@ -38,16 +38,17 @@ export async function serve(root, { index = '' } = {}) {
   };
 }
 
-/** Debian's Chromium, headless, with WebGPU allowed on its software adapter. */
-export async function launchChromium() {
+/** Debian's Chromium, headless; `webgpu` allows WebGPU on its software adapter. */
+export async function launchChromium({ webgpu = true } = {}) {
   const { chromium } = await import('playwright-core');
+  const gpu = webgpu
+    ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-webgpu-adapter=swiftshader']
+    : ['--disable-gpu'];
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
       '--no-sandbox',
-      '--enable-unsafe-webgpu',
-      '--enable-features=Vulkan',
-      '--use-webgpu-adapter=swiftshader',
+      ...gpu,
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',

@@ -1,0 +1,278 @@
+import { parseSequences } from './parse.js';
+
+const $ = (id) => document.getElementById(id);
+const BASES = ['A', 'C', 'G', 'T'];
+const COLORS = { A: '#1b9e3e', C: '#1f5fbf', G: '#e08a00', T: '#d1232a' };
+// The Vaishnav et al. construct: 17-nt 5' and 13-nt 3' constant flanks around 80 nt.
+const FLANK_5 = 17;
+const FLANK_3 = 13;
+
+// --- the model, in a worker --------------------------------------------------------------
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const pending = new Map();
+let nextId = 0;
+worker.onmessage = ({ data }) => {
+  if (data.progress) return showProgress(data.progress.done, data.progress.total);
+  const { resolve, reject } = pending.get(data.id);
+  pending.delete(data.id);
+  data.error === undefined ? resolve(data.result) : reject(new Error(data.error));
+};
+function ask(request) {
+  return new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ ...request, id });
+  });
+}
+
+let rows = [];
+let sortKey = 'index';
+let sortUp = true;
+
+function setStatus(text) {
+  $('status').textContent = text;
+}
+
+function showErrors(messages) {
+  const box = $('errors');
+  box.hidden = messages.length === 0;
+  box.replaceChildren(...messages.slice(0, 20).map((m) => Object.assign(document.createElement('p'), { textContent: m })));
+  if (messages.length > 20) box.append(Object.assign(document.createElement('p'), { textContent: `… and ${messages.length - 20} more` }));
+}
+
+function showProgress(done, total) {
+  const bar = $('progress');
+  bar.hidden = false;
+  bar.max = total;
+  bar.value = done;
+  setStatus(`Predicting… ${done.toLocaleString()} of ${total.toLocaleString()} sequences`);
+}
+
+// --- input -------------------------------------------------------------------------------
+async function predict(text, name) {
+  const { records, errors } = parseSequences(text, name);
+  showErrors(errors);
+  if (errors.length > 0 || records.length === 0) {
+    setStatus(errors.length ? `Nothing predicted: ${errors.length} problem(s) in the input.` : 'Nothing to predict.');
+    return;
+  }
+  $('predict').disabled = true;
+  const started = performance.now();
+  try {
+    const predictions = await ask({ type: 'predict', sequences: records.map((r) => r.sequence) });
+    rows = records.map((record, index) => ({ ...record, index: index + 1, prediction: predictions[index] }));
+    renderResults();
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    setStatus(`Predicted ${rows.length.toLocaleString()} sequences in ${seconds} s.`);
+  } catch (error) {
+    showErrors([error.message]);
+    setStatus('Prediction failed; see the message below.');
+  } finally {
+    $('predict').disabled = false;
+    $('progress').hidden = true;
+  }
+}
+
+async function readFile(file) {
+  const text = await file.text();
+  $('sequences').value = text.length > 200_000 ? '' : text;
+  await predict(text, file.name);
+}
+
+// --- results -----------------------------------------------------------------------------
+function renderResults() {
+  $('results').hidden = false;
+  const sorted = [...rows].sort((a, b) => {
+    const order = a[sortKey] < b[sortKey] ? -1 : a[sortKey] > b[sortKey] ? 1 : 0;
+    return sortUp ? order : -order;
+  });
+  const body = $('table').tBodies[0];
+  body.replaceChildren(...sorted.map((row) => {
+    const tr = document.createElement('tr');
+    const view = Object.assign(document.createElement('button'), { type: 'button', textContent: 'View', className: 'view' });
+    view.setAttribute('aria-label', `View saliency and mutagenesis of ${row.id}`);
+    view.onclick = () => showDetail(row.id, row.sequence);
+    const cells = [row.index, row.id, row.prediction.toFixed(3)].map((value) => Object.assign(document.createElement('td'), { textContent: value }));
+    cells[2].dataset.value = String(row.prediction);
+    cells[2].className = 'number';
+    const sequence = Object.assign(document.createElement('td'), { className: 'sequence' });
+    sequence.append(view, ' ', Object.assign(document.createElement('code'), { textContent: row.sequence }));
+    tr.append(...cells, sequence);
+    return tr;
+  }));
+  for (const button of document.querySelectorAll('th button')) {
+    const active = button.dataset.sort === sortKey;
+    button.parentElement.setAttribute('aria-sort', active ? (sortUp ? 'ascending' : 'descending') : 'none');
+  }
+  renderHistogram(rows.map((r) => r.prediction));
+  const tsv = ['id\tsequence\tprediction', ...rows.map((r) => `${r.id}\t${r.sequence}\t${r.prediction}`)].join('\n');
+  const link = $('download');
+  URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([tsv + '\n'], { type: 'text/tab-separated-values' }));
+}
+
+const svg = (tag, attributes = {}) => {
+  const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, value);
+  return node;
+};
+
+function renderHistogram(values) {
+  const plot = $('histogram');
+  const [width, height, bins] = [320, 120, 30];
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const span = high - low || 1;
+  const counts = new Array(bins).fill(0);
+  values.forEach((v) => counts[Math.min(bins - 1, Math.floor(((v - low) / span) * bins))]++);
+  const top = Math.max(...counts);
+  plot.replaceChildren(
+    ...counts.map((count, i) => svg('rect', {
+      x: (i * width) / bins + 1, width: width / bins - 2,
+      y: height - 18 - (count / top) * (height - 24), height: (count / top) * (height - 24),
+      fill: '#4a78b5',
+    })),
+    Object.assign(svg('text', { x: 0, y: height - 4, class: 'axis' }), { textContent: low.toFixed(2) }),
+    Object.assign(svg('text', { x: width, y: height - 4, class: 'axis', 'text-anchor': 'end' }), { textContent: high.toFixed(2) }),
+    Object.assign(svg('text', { x: width / 2, y: height - 4, class: 'axis', 'text-anchor': 'middle' }), { textContent: `predicted expression (n = ${values.length})` }),
+  );
+}
+
+// --- per-sequence view -------------------------------------------------------------------
+const isFlank = (position, length) => length === 110 && (position < FLANK_5 || position >= length - FLANK_3);
+
+async function showDetail(id, sequence) {
+  const detail = $('detail');
+  detail.hidden = false;
+  $('detail-summary').textContent = `${id}: computing…`;
+  $('mutation').textContent = '';
+  detail.scrollIntoView({ behavior: 'smooth' });
+  try {
+    const saliency = await ask({ type: 'saliency', sequence });
+    $('detail-summary').textContent = `${id}: predicted expression ${saliency.prediction.toFixed(3)} (${sequence.length} nt)`;
+    renderLogo(sequence, saliency);
+    const mutagenesis = await ask({ type: 'mutagenesis', sequence });
+    renderHeatmap(id, sequence, mutagenesis);
+  } catch (error) {
+    $('detail-summary').textContent = `${id}: ${error.message}`;
+  }
+}
+
+function renderLogo(sequence, { scores, length }) {
+  const [cell, half] = [14, 60];
+  const values = Array.from({ length }, (_, p) => scores[p * 4 + BASES.indexOf(sequence[p].toUpperCase())] ?? 0);
+  const scale = Math.max(...values.map(Math.abs)) || 1;
+  const logo = $('logo');
+  logo.setAttribute('viewBox', `0 0 ${length * cell} ${2 * half + 14}`);
+  logo.setAttribute('width', length * cell);
+  logo.replaceChildren(svg('line', { x1: 0, x2: length * cell, y1: half, y2: half, stroke: '#999' }));
+  values.forEach((value, p) => {
+    const base = sequence[p].toUpperCase();
+    const size = (Math.abs(value) / scale) * half;
+    if (size < 0.5) return;
+    const letter = svg('text', {
+      x: 0, y: 0, 'font-size': 20, 'font-weight': 700, 'text-anchor': 'middle',
+      fill: isFlank(p, length) ? '#b5b5b5' : COLORS[base] ?? '#666',
+    });
+    // Upward letters sit on the axis; downward ones hang from it, drawn upside down.
+    letter.setAttribute('transform', value > 0
+      ? `translate(${p * cell + cell / 2} ${half}) scale(1 ${size / 15})`
+      : `translate(${p * cell + cell / 2} ${half}) scale(1 ${-size / 15})`);
+    letter.textContent = base;
+    logo.append(letter);
+  });
+  sequence.slice(0, length).split('').forEach((base, p) => {
+    if (p % 10 === 9) logo.append(Object.assign(svg('text', { x: p * cell + cell / 2, y: 2 * half + 12, 'font-size': 9, 'text-anchor': 'middle', class: 'axis' }), { textContent: p + 1 }));
+  });
+}
+
+function color(effect, scale) {
+  const t = Math.min(1, Math.abs(effect) / scale);
+  const [r, g, b] = effect >= 0 ? [214, 39, 40] : [31, 95, 191];
+  const mix = (c) => Math.round(255 + (c - 255) * t);
+  return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
+}
+
+function renderHeatmap(id, sequence, { effects, length, reference }) {
+  const cell = 14;
+  const scale = Math.max(...Array.from(effects, Math.abs)) || 1;
+  const map = $('heatmap');
+  map.setAttribute('viewBox', `0 0 ${length * cell + 16} ${4 * cell + 4}`);
+  map.setAttribute('width', length * cell + 16);
+  map.replaceChildren(...BASES.map((base, b) => Object.assign(svg('text', { x: 2, y: b * cell + 11, 'font-size': 11, fill: COLORS[base] }), { textContent: base })));
+  for (let p = 0; p < length; p++) {
+    const written = sequence[p].toUpperCase();
+    BASES.forEach((base, b) => {
+      const effect = effects[p * 4 + b];
+      const rect = svg('rect', {
+        x: 16 + p * cell, y: b * cell, width: cell - 1, height: cell - 1,
+        fill: base === written ? '#fff' : color(effect, scale),
+        stroke: base === written ? '#333' : 'none', class: 'cell',
+        'data-position': p + 1, 'data-base': base,
+      });
+      const label = `position ${p + 1} ${written}→${base}: ${effect >= 0 ? '+' : ''}${effect.toFixed(3)}`;
+      rect.append(Object.assign(svg('title'), { textContent: label }));
+      if (base !== written) {
+        rect.setAttribute('tabindex', '0');
+        rect.setAttribute('role', 'button');
+        rect.setAttribute('aria-label', `Mutate ${label}`);
+        const mutate = () => applyMutation(id, sequence, p, base, reference);
+        rect.addEventListener('click', mutate);
+        rect.addEventListener('keydown', (event) => (event.key === 'Enter' || event.key === ' ') && (event.preventDefault(), mutate()));
+      }
+      map.append(rect);
+    });
+  }
+}
+
+async function applyMutation(id, sequence, position, base, reference) {
+  const mutant = sequence.slice(0, position) + base + sequence.slice(position + 1);
+  const [prediction] = await ask({ type: 'predict', sequences: [mutant] });
+  const change = prediction - reference;
+  const name = `${id} ${sequence[position].toUpperCase()}${position + 1}${base}`;
+  await showDetail(name, mutant);
+  $('mutation').textContent = `Mutated ${sequence[position].toUpperCase()}${position + 1}${base}: prediction ${prediction.toFixed(3)} (was ${reference.toFixed(3)}, change ${change >= 0 ? '+' : ''}${change.toFixed(3)})`;
+  $('mutation').dataset.prediction = String(prediction);
+  $('mutation').dataset.change = String(change);
+}
+
+// --- wiring ------------------------------------------------------------------------------
+$('predict').onclick = () => predict($('sequences').value, 'pasted text');
+$('example').onclick = async () => {
+  $('sequences').value = await (await fetch(new URL('./example.fa', import.meta.url))).text();
+};
+$('file').onchange = (event) => event.target.files[0] && readFile(event.target.files[0]);
+const drop = $('drop');
+drop.ondragover = (event) => { event.preventDefault(); drop.classList.add('over'); };
+drop.ondragleave = () => drop.classList.remove('over');
+drop.ondrop = (event) => {
+  event.preventDefault();
+  drop.classList.remove('over');
+  if (event.dataTransfer.files[0]) readFile(event.dataTransfer.files[0]);
+};
+drop.onkeydown = (event) => (event.key === 'Enter' || event.key === ' ') && $('file').click();
+for (const button of document.querySelectorAll('th button')) {
+  button.onclick = () => {
+    sortUp = sortKey === button.dataset.sort ? !sortUp : true;
+    sortKey = button.dataset.sort;
+    renderResults();
+  };
+}
+
+ask({ type: 'load' }).then((info) => {
+  $('backend').textContent = info.backend === 'webgpu' ? 'WebGPU (this computer\'s GPU)' : 'CPU (WebAssembly)';
+  const card = info.card;
+  const valid = card.metrics?.valid;
+  const entries = [
+    ['Model', `${card.name}, ${card.parameters.total.toLocaleString()} parameters`],
+    ['Trained on', card.training_data || 'untrained'],
+    ['Validation', valid ? `Pearson r ${valid.pearson.toFixed(3)}, Spearman ρ ${valid.spearman.toFixed(3)} (n = ${valid.n})` : '—'],
+    ['Input', `${card.sequence_length} nt, alphabet ${card.alphabet}`],
+  ];
+  $('card').replaceChildren(...entries.flatMap(([term, value]) => [
+    Object.assign(document.createElement('dt'), { textContent: term }),
+    Object.assign(document.createElement('dd'), { textContent: value }),
+  ]));
+  $('predict').disabled = false;
+  setStatus(`Model ready (${info.backend === 'webgpu' ? 'WebGPU' : 'CPU'}).`);
+}, (error) => setStatus(`The model could not load: ${error.message}`));

@@ -1,0 +1,127 @@
+// The static site end to end in headless Chromium: paste real sequences, compare with the
+// native CLI, open the saliency view, mutate a base from the keyboard, feed a bad sequence,
+// check that nothing left the origin, and save screenshots (www/test/screenshots/).
+// Needs `cargo build --release`, `bash pkg/build.sh`, `bash www/build.sh`, `npm ci --prefix pkg`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { serve, launchChromium } from '../../pkg/test/serve.js';
+
+const www = fileURLToPath(new URL('..', import.meta.url));
+const root = join(www, '..');
+const shots = join(www, 'test', 'screenshots');
+mkdirSync(shots, { recursive: true });
+const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
+const nativeTest = join(dataDir, 'test_native_complex.tsv');
+const cli = join(root, 'target', 'release', 'crmnet');
+const count = 20;
+const sequences = readFileSync(nativeTest, 'utf8').trim().split('\n').slice(1, count + 1).map((l) => l.split('\t')[0]);
+
+function nativePredictions(list) {
+  const fasta = list.map((s, i) => `>s${i}\n${s}\n`).join('');
+  const out = execFileSync(cli, ['predict', '--input', '-'], { input: fasta, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+  return out.trim().split('\n').slice(1).map((line) => Number(line.split('\t')[2]));
+}
+
+let server;
+let browser;
+before(async () => {
+  server = await serve(www, { index: 'index.html' });
+});
+after(async () => {
+  await browser?.close();
+  await server.close();
+});
+
+/** A page on the site; every request to another origin is recorded and refused. */
+async function open(viewport, webgpu = false) {
+  browser ??= await launchChromium({ webgpu });
+  const context = await browser.newContext({ viewport });
+  const outside = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(server.url) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
+    outside.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Model ready'), null, { timeout: 120_000 });
+  return { page, outside, problems };
+}
+
+test('a biologist predicts, inspects and mutates promoters; nothing leaves the browser', { timeout: 600_000 }, async () => {
+  const { page, outside, problems } = await open({ width: 1280, height: 900 });
+  assert.match(await page.textContent('#backend'), /CPU/);
+  assert.match(await page.textContent('#privacy'), /never leave this browser/);
+  assert.match(await page.textContent('#card'), /crmnet-web/);
+
+  const fasta = sequences.map((s, i) => `>native_${i + 1}\n${s}`).join('\n');
+  await page.fill('#sequences', fasta);
+  await page.click('#predict');
+  await page.waitForFunction((n) => document.querySelector('#status').textContent.startsWith(`Predicted ${n} sequences`), count, { timeout: 300_000 });
+  const shown = await page.$$eval('#table tbody td[data-value]', (cells) => cells.map((c) => Number(c.dataset.value)));
+  const expected = nativePredictions(sequences);
+  assert.equal(shown.length, count);
+  shown.forEach((value, i) => assert.ok(Math.abs(value - expected[i]) < 1e-4, `row ${i + 1}: ${value} vs ${expected[i]}`));
+  assert.equal(await page.$$eval('#histogram rect', (r) => r.length), 30);
+  assert.match(await page.getAttribute('#download', 'href'), /^blob:/);
+  // Sorting by prediction puts the highest first on the second click.
+  await page.click('th button[data-sort="prediction"]');
+  await page.click('th button[data-sort="prediction"]');
+  const top = Number(await page.getAttribute('#table tbody tr:first-child td[data-value]', 'data-value'));
+  assert.equal(top, Math.max(...shown));
+  await page.screenshot({ path: join(shots, 'results.png'), fullPage: true });
+
+  // The per-sequence view: saliency logo and mutagenesis heatmap of the top row.
+  await page.click('#table tbody tr:first-child .view');
+  await page.waitForSelector('#heatmap rect[role=button]', { timeout: 300_000 });
+  assert.ok((await page.$$eval('#logo text', (t) => t.length)) > 50, 'logo letters');
+  assert.equal(await page.$$eval('#heatmap rect', (r) => r.length), 4 * 110);
+  await page.locator('#detail').screenshot({ path: join(shots, 'sequence-view.png') });
+
+  // Mutate position 50 from the keyboard: focus its cell, press Enter.
+  const topSequence = sequences[shown.indexOf(top)];
+  const written = topSequence[49];
+  const base = written === 'A' ? 'C' : 'A';
+  await page.focus(`#heatmap rect[data-position="50"][data-base="${base}"]`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelector('#mutation').textContent.startsWith('Mutated'), null, { timeout: 300_000 });
+  const mutant = topSequence.slice(0, 49) + base + topSequence.slice(50);
+  const [mutantExpected] = nativePredictions([mutant]);
+  const reported = Number(await page.getAttribute('#mutation', 'data-prediction'));
+  const change = Number(await page.getAttribute('#mutation', 'data-change'));
+  assert.ok(Math.abs(reported - mutantExpected) < 1e-4, `mutant ${reported} vs ${mutantExpected}`);
+  assert.ok(Math.abs(change - (mutantExpected - top)) < 1e-4);
+  assert.match(await page.textContent('#mutation'), new RegExp(`Mutated ${written}50${base}`));
+  await page.waitForSelector('#heatmap rect[role=button]', { timeout: 300_000 });
+  await page.locator('#detail').screenshot({ path: join(shots, 'mutated.png') });
+
+  // A bad sequence: the message names the record, the line and the position.
+  await page.fill('#sequences', '>ok\nACGTACGT\n>bad\nACGXT\n');
+  await page.click('#predict');
+  await page.waitForSelector('#errors:not([hidden])');
+  assert.match(await page.textContent('#errors'), /record 2 \(bad, line 3\): invalid character 'X' at position 4/);
+  await page.screenshot({ path: join(shots, 'bad-input.png') });
+
+  assert.deepEqual(outside, [], 'requests left the origin');
+  assert.deepEqual(problems, []);
+});
+
+test('usable on a phone-size viewport', { timeout: 300_000 }, async () => {
+  const { page, outside } = await open({ width: 390, height: 844 });
+  await page.click('#example');
+  await page.waitForFunction(() => document.querySelector('#sequences').value.includes('>native_1'));
+  await page.click('#predict');
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Predicted 10 sequences'), null, { timeout: 300_000 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 1, `page wider than the phone by ${overflow}px`);
+  await page.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
+  assert.deepEqual(outside, []);
+});
