@@ -125,3 +125,17 @@ test('usable on a phone-size viewport', { timeout: 300_000 }, async () => {
   await page.screenshot({ path: join(shots, 'phone.png'), fullPage: true });
   assert.deepEqual(outside, []);
 });
+
+test('a chosen TSV file of 3,733 sequences is predicted in batches like the native CLI', { timeout: 600_000 }, async () => {
+  const { page, outside } = await open({ width: 1280, height: 900 });
+  await page.setInputFiles('#file', nativeTest);
+  await page.waitForSelector('#progress:not([hidden])', { timeout: 60_000 });
+  await page.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Predicted 3,733 sequences'), null, { timeout: 600_000 });
+  const shown = await page.$$eval('#table tbody td[data-value]', (cells) => cells.map((c) => Number(c.dataset.value)));
+  const expected = execFileSync(cli, ['predict', '--input', nativeTest], { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] })
+    .trim().split('\n').slice(1).map((line) => Number(line.split('\t')[2]));
+  assert.equal(shown.length, 3733);
+  const worst = Math.max(...shown.map((value, i) => Math.abs(value - expected[i])));
+  assert.ok(worst < 1e-4, `largest difference ${worst}`);
+  assert.deepEqual(outside, []);
+});
