@@ -107,3 +107,30 @@ test('auto chooses WebGPU where the page has an adapter, else the CPU', { timeou
   });
   assert.equal(chosen, adapter ? 'webgpu' : 'cpu');
 });
+
+test('a Vite build of a page importing the package runs in Chromium', { timeout: 300_000 }, async () => {
+  const { build } = await import('vite');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const project = mkdtempSync(join(tmpdir(), 'crmnet-vite-'));
+  writeFileSync(join(project, 'index.html'), '<!doctype html><title>vite</title><p id="out"></p><script type="module" src="./main.js"></script>');
+  writeFileSync(
+    join(project, 'main.js'),
+    `import { Predictor } from 'crmnet';
+     const predictor = await Predictor.load({ backend: 'cpu' });
+     const [value] = await predictor.predict([${JSON.stringify(sequences[0])}]);
+     document.getElementById('out').textContent = String(value);`,
+  );
+  await build({ root: project, logLevel: 'silent', resolve: { alias: { crmnet: join(pkgDir, 'index.js') } } });
+  const bundle = await serve(join(project, 'dist'), { index: 'index.html' });
+  try {
+    const page = await browser.newPage();
+    await page.goto(bundle.url);
+    await page.waitForFunction(() => document.getElementById('out').textContent !== '', null, { timeout: 120_000 });
+    const value = Number(await page.textContent('#out'));
+    assert.ok(Math.abs(value - expected[0]) < 1e-4, `${value} vs ${expected[0]}`);
+    assert.ok(bundle.requests.some((url) => url.endsWith('.wasm')), 'the bundled wasm asset was fetched');
+  } finally {
+    await bundle.close();
+  }
+});
