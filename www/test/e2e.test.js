@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { serve, launchChromium } from '../../pkg/test/serve.js';
+import { serve, launchChromium } from '../../pkg/testing/serve.js';
 
 const www = fileURLToPath(new URL('..', import.meta.url));
 const root = join(www, '..');
