@@ -211,6 +211,11 @@ fn info(args: InfoArgs) -> Result<()> {
         counts.total as f64 * 4.0 / 1e6
     );
     println!(
+        "{:>12}: {:>12.3} GFLOP a sequence, forward",
+        "compute",
+        card.architecture.forward_flops() as f64 / 1e9
+    );
+    println!(
         "configuration: {}",
         serde_json::to_string(&card.architecture)?
     );

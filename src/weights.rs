@@ -124,12 +124,32 @@ pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
 /// file or the complete new one, never a half-written file.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
-    let write_error = |reason: String| WeightsError::Write {
+    write_weights(path, to_bytes(model, card))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn write_weights(path: &Path, bytes: Result<Vec<u8>, String>) -> Result<(), WeightsError> {
+    let bytes = bytes.map_err(|reason| WeightsError::Write {
         path: path.display().to_string(),
         reason,
-    };
-    let bytes = to_bytes(model, card).map_err(write_error)?;
+    })?;
     write_atomically(path, |out| Ok(std::io::Write::write_all(out, &bytes)?))
+}
+
+/// Writes `model` as safetensors, the card under [`CARD_KEY`] in the file's metadata, for
+/// other frameworks (numpy, PyTorch, Keras); tensors are named by their module path, e.g.
+/// `encoder.levels.0.first.conv.weight`, in burn's layouts.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save_safetensors(model: &Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
+    use burn::store::{ModuleSnapshot, SafetensorsStore};
+    let bytes = serde_json::to_string(card)
+        .map_err(|e| e.to_string())
+        .and_then(|card_json| {
+            let mut store = SafetensorsStore::from_bytes(None).metadata(CARD_KEY, card_json);
+            model.save_into(&mut store).map_err(|e| e.to_string())?;
+            store.get_bytes().map_err(|e| e.to_string())
+        });
+    write_weights(path, bytes)
 }
 
 /// Reads a weights file into a model on `device`.

@@ -26,6 +26,15 @@ fn published_architecture_has_the_published_parameter_counts() {
 }
 
 #[test]
+fn forward_cost_of_the_published_model_is_about_1_3_gflop() {
+    // The benchmark issue's independent estimate: about 1.3 GFLOP per sequence.
+    let flops = Preset::Crmnet.config().forward_flops() as f64;
+    assert!((1.25e9..1.35e9).contains(&flops), "{flops}");
+    let web = Preset::CrmnetWeb.config().forward_flops() as f64;
+    assert!(web < flops / 5.0, "{web}");
+}
+
+#[test]
 fn web_preset_fits_the_browser_budget() {
     let model = Crmnet::new(&Preset::CrmnetWeb.config(), &Device::flex()).unwrap();
     let counts = model.param_counts();

@@ -7,7 +7,7 @@ use anyhow::Result;
 use burn::module::{Module, ModuleMapper, Param};
 use burn::prelude::*;
 use burn::tensor::DType;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use crmnet::weights;
 
@@ -21,6 +21,16 @@ pub struct ExportArgs {
     /// Store parameters as float16.
     #[arg(long)]
     half: bool,
+    /// `bpk`: burnpack with model card, what crmnet and the npm package load; `safetensors`:
+    /// the same tensors and card for numpy, PyTorch or Keras.
+    #[arg(long, value_enum, default_value_t = Format::Bpk)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Bpk,
+    Safetensors,
 }
 
 struct CastTo(DType);
@@ -40,7 +50,10 @@ pub fn run(args: ExportArgs) -> Result<()> {
     } else {
         model
     };
-    weights::save(model, &card, &args.output)?;
+    match args.format {
+        Format::Bpk => weights::save(model, &card, &args.output)?,
+        Format::Safetensors => weights::save_safetensors(&model, &card, &args.output)?,
+    }
     eprintln!(
         "{}: {} bytes",
         args.output.display(),

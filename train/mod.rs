@@ -3,7 +3,6 @@
 
 mod eval;
 mod export;
-mod parallel;
 mod recipe;
 mod simulate;
 mod stream;

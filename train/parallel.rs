@@ -15,9 +15,9 @@ use burn::prelude::*;
 use burn::train::train::MultiDevicesTrainStep;
 use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 
-use crmnet::data::batching::one_hot_batch;
-use crmnet::data::readers::Record;
-use crmnet::model::Crmnet;
+use crate::data::batching::one_hot_batch;
+use crate::data::readers::Record;
+use crate::model::Crmnet;
 
 /// The model as burn-train's workers see it: one forward/backward on one shard.
 #[derive(Module, Debug)]

@@ -22,9 +22,9 @@ use crmnet::inference::Predictor;
 use crmnet::metrics::Metrics;
 use crmnet::model::{Crmnet, CrmnetConfig, Preset};
 use crmnet::output::write_atomically;
+use crmnet::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
-use super::parallel::DataParallel;
 use super::recipe::{Precision, Recipe};
 use super::stream::{Mixture, Source};
 

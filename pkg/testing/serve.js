@@ -11,11 +11,12 @@ const types = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.bpk': 'application/octet-stream',
+  '.safetensors': 'application/octet-stream',
   '.svg': 'image/svg+xml',
 };
 
-/** Starts serving; resolves to `{ url, requests, close }`. */
-export async function serve(root, { index = '' } = {}) {
+/** Starts serving, with `headers` on every response; resolves to `{ url, requests, close }`. */
+export async function serve(root, { index = '', headers = {} } = {}) {
   const requests = [];
   const server = createServer(async (request, response) => {
     requests.push(request.url);
@@ -23,10 +24,10 @@ export async function serve(root, { index = '' } = {}) {
     const file = join(root, normalize(path === '/' ? `/${index}` : path));
     try {
       const body = index === '' && path === '/' ? '<!doctype html><title>test</title>' : await readFile(file);
-      response.writeHead(200, { 'content-type': types[extname(file)] ?? 'text/html; charset=utf-8' });
+      response.writeHead(200, { ...headers, 'content-type': types[extname(file)] ?? 'text/html; charset=utf-8' });
       response.end(body);
     } catch {
-      response.writeHead(404).end();
+      response.writeHead(404, headers).end();
     }
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

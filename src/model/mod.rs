@@ -5,6 +5,7 @@ mod config;
 mod crmnet;
 mod decoder;
 mod encoder;
+mod flops;
 mod head;
 mod layers;
 mod se;

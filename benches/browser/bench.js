@@ -1,0 +1,58 @@
+// In the page: loads one runtime, predicts, and times it. run.mjs drives it.
+/* global tf */
+import { Predictor } from '../../pkg/index.js';
+import { TfjsCrmnet, oneHot } from './crmnet-tfjs.js';
+
+async function loadRuntime(runtime, weightsUrl) {
+  if (runtime.startsWith('crmnet-')) {
+    const predictor = await Predictor.load({ backend: runtime.slice('crmnet-'.length) });
+    return {
+      backend: predictor.info().backend,
+      predict: (sequences) => predictor.predict(sequences, { batchSize: sequences.length }),
+    };
+  }
+  const backend = runtime.slice('tfjs-'.length);
+  if (backend === 'wasm') tf.wasm.setWasmPaths('node_modules/@tensorflow/tfjs-backend-wasm/dist/');
+  if (!(await tf.setBackend(backend))) throw new Error(`TensorFlow.js: no ${backend} backend`);
+  await tf.ready();
+  const model = new TfjsCrmnet(await (await fetch(weightsUrl)).arrayBuffer());
+  const length = model.config.sequence_length;
+  return {
+    backend: `${tf.getBackend()}${backend === 'wasm' ? ` (${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : '1 thread'}, ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD'})` : ''}`,
+    predict: async (sequences) => {
+      const input = oneHot(sequences, length);
+      const output = model.forward(input);
+      input.dispose();
+      const values = await output.data();
+      output.dispose();
+      return values;
+    },
+  };
+}
+
+/** Time to first prediction, predictions of `compare` sequences, and sequences/s at `batch`. */
+window.runBenchmark = async ({ runtime, weightsUrl, sequences, compare, batch, minSeconds }) => {
+  let start = performance.now();
+  const { backend, predict } = await loadRuntime(runtime, weightsUrl);
+  await predict(sequences.slice(0, 1));
+  const firstPredictionMs = performance.now() - start;
+  const predictions = [];
+  for (let i = 0; i < compare; i += batch) {
+    predictions.push(...(await predict(sequences.slice(i, Math.min(i + batch, compare)))));
+  }
+  const input = sequences.slice(0, batch);
+  const times = [];
+  start = performance.now();
+  while (times.length < 3 || performance.now() - start < minSeconds * 1000) {
+    const begin = performance.now();
+    await predict(input);
+    times.push(performance.now() - begin);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    runtime, backend, firstPredictionMs, predictions,
+    sequencesPerSecond: batch / (times[times.length >> 1] / 1000),
+    crossOriginIsolated: self.crossOriginIsolated,
+  };
+};
+window.benchmarkReady = true;

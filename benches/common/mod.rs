@@ -1,0 +1,115 @@
+//! What both benchmarks need: real sequences, the models, and one training step.
+#![allow(dead_code)] // each benchmark uses its own subset
+
+use std::path::PathBuf;
+
+use burn::optim::{AdamConfig, ModuleOptimizer};
+use burn::prelude::*;
+use crmnet::backend::Backend;
+use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
+use crmnet::inference::Predictor;
+use crmnet::model::{Crmnet, Preset};
+use crmnet::parallel::DataParallel;
+use crmnet::weights::{self, ModelCard};
+
+/// The shared real data beside the checkout (`CRMNET_DATA` overrides), as in the tests.
+pub fn data_file(name: &str) -> PathBuf {
+    std::env::var_os("CRMNET_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"))
+        .join(name)
+}
+
+/// `count` measured rows of the native-complex test set, cycled when more are asked for.
+pub fn records(count: usize) -> Vec<Record> {
+    let path = data_file("test_native_complex.tsv");
+    let columns = Columns {
+        value: Some("measured".into()),
+        ..Columns::default()
+    };
+    let rows: Vec<Record> = SequenceReader::open(&path.to_string_lossy(), InputFormat::Table, &columns)
+        .and_then(|reader| reader.collect::<Result<_, _>>())
+        .unwrap_or_else(|e| panic!("{e}"));
+    rows.into_iter().cycle().take(count).collect()
+}
+
+/// The shipped `crmnet-web` weights, or the full `crmnet` with seeded Glorot weights (its
+/// speed does not depend on the values).
+pub fn model(preset: Preset, device: &Device) -> (Crmnet, ModelCard) {
+    match preset {
+        Preset::CrmnetWeb => weights::default_model(device).expect("embedded model"),
+        _ => {
+            device.seed(0);
+            let config = preset.config();
+            let model = Crmnet::new(&config, device).expect("preset");
+            let card = ModelCard::describe(preset.name(), &config, &model);
+            (model, card)
+        }
+    }
+}
+
+pub fn predictor(preset: Preset, backend: Backend) -> Predictor {
+    let device = backend.device().expect("backend");
+    let (model, card) = model(preset, &device);
+    Predictor::new(model, card, device)
+}
+
+/// The `train` command's own optimiser step (forward, Huber loss, backward, Adam) on one
+/// device of `backend`.
+pub struct TrainingStep {
+    parallel: DataParallel,
+    model: Option<Crmnet>,
+    optimizer: ModuleOptimizer,
+}
+
+impl TrainingStep {
+    pub fn new(preset: Preset, backend: Backend) -> Self {
+        let device = backend.device().expect("backend").autodiff();
+        let (model, card) = model(preset, &device);
+        Self {
+            parallel: DataParallel::new(vec![device], 1.0, card.sequence_length),
+            model: Some(model),
+            optimizer: AdamConfig::new().init(),
+        }
+    }
+
+    /// One step on `batch`; returns its loss.
+    pub fn run(&mut self, batch: &[Record]) -> f64 {
+        let model = self.model.take().expect("model");
+        let (model, loss) = self
+            .parallel
+            .step(model, &mut self.optimizer, batch, 1e-4)
+            .expect("training step");
+        self.model = Some(model);
+        loss
+    }
+}
+
+/// The machine's float32 peak, cores x SIMD lanes x 2 FMA units x 2 operations x clock, read
+/// from /proc/cpuinfo (Linux x86-64); the two FMA units per core are an assumption that holds
+/// for current server cores. Returns GFLOP/s and how it was computed.
+pub fn peak_gflops() -> Option<(f64, String)> {
+    let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let field = |name: &str| {
+        info.lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.split_once(':'))
+            .map(|(_, value)| value.trim().to_string())
+    };
+    let flags = field("flags")?;
+    let has = |flag: &str| flags.split_whitespace().any(|f| f == flag);
+    let (lanes, simd) = if has("avx512f") {
+        (16.0, "AVX-512")
+    } else if has("avx2") && has("fma") {
+        (8.0, "AVX2")
+    } else {
+        return None;
+    };
+    let ghz = field("cpu MHz")?.parse::<f64>().ok()? / 1000.0;
+    let cores = std::thread::available_parallelism().ok()?.get() as f64;
+    let model = field("model name").unwrap_or_default();
+    Some((
+        cores * lanes * 2.0 * 2.0 * ghz,
+        format!("{model}: {cores} cores x {lanes} {simd} lanes x 2 FMA units x 2 x {ghz:.2} GHz"),
+    ))
+}

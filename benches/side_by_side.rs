@@ -1,0 +1,160 @@
+//! crmnet (native, flex) against the same network in TensorFlow/Keras, the original paper's
+//! framework, with identical weights, in one run on one machine: the Keras model must predict
+//! what crmnet predicts on real sequences, then both are timed the same way (median seconds per
+//! call after a warm-up, at least `CRMNET_BENCH_SECONDS` per case) and the ratio is printed.
+//!
+//! `bash benches/side-by-side.sh` installs TensorFlow into a virtual environment and runs this
+//! (`cargo bench --bench side_by_side`, with `PYTHON` naming the interpreter).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use burn::prelude::*;
+use crmnet::backend::Backend;
+use crmnet::inference::Predictor;
+use crmnet::model::Preset;
+use crmnet::weights;
+use serde_json::Value;
+
+use common::{TrainingStep, model, peak_gflops, records};
+
+const BATCHES: [usize; 3] = [1, 64, 1024];
+/// Rows whose predictions are compared, and the largest batch timed.
+const ROWS: usize = 1024;
+
+fn min_seconds() -> f64 {
+    std::env::var("CRMNET_BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3.0)
+}
+
+/// Median seconds per call after one untimed warm-up, as the Keras side measures.
+fn timed(mut call: impl FnMut()) -> f64 {
+    call();
+    let (started, mut times) = (Instant::now(), Vec::new());
+    while times.len() < 3 || started.elapsed().as_secs_f64() < min_seconds() {
+        let begin = Instant::now();
+        call();
+        times.push(begin.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn lines(path: &Path, values: impl Iterator<Item = String>) {
+    std::fs::write(path, values.collect::<Vec<_>>().join("\n")).expect("temporary file");
+}
+
+/// Compares and times one preset; returns whether Keras agreed.
+fn compare(preset: Preset, train_batch: usize, dir: &Path) -> bool {
+    let device = Device::flex();
+    let (network, card) = model(preset, &device);
+    let weights_path = dir.join(format!("{}.safetensors", preset.name()));
+    weights::save_safetensors(&network, &card, &weights_path).expect("export");
+    let predictor = Predictor::new(network, card, device);
+
+    let rows = records(ROWS);
+    let channels = || rows.iter().map(|r| r.channels.as_slice());
+    let reference = predictor.predict(channels()).expect("predict");
+    let file = |name: &str| dir.join(format!("{}-{name}.txt", preset.name()));
+    lines(&file("sequences"), rows.iter().map(|r| r.sequence.clone()));
+    lines(&file("targets"), rows.iter().map(|r| r.value.unwrap_or(0.0).to_string()));
+    lines(&file("reference"), reference.iter().map(f32::to_string));
+
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keras/crmnet_keras.py");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg("--weights")
+        .arg(&weights_path)
+        .arg("--sequences")
+        .arg(file("sequences"))
+        .arg("--targets")
+        .arg(file("targets"))
+        .arg("--reference")
+        .arg(file("reference"))
+        .args(["--train-batch", &train_batch.to_string()])
+        .args(["--min-seconds", &min_seconds().to_string()])
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e} (run benches/side-by-side.sh)"));
+    if !output.status.success() {
+        panic!(
+            "{}: {}\n{}",
+            script.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let keras: Value = serde_json::from_slice(&output.stdout).expect("Keras side's JSON");
+
+    let name = preset.name();
+    println!(
+        "{name}: TensorFlow {} / Keras {}",
+        keras["tensorflow"], keras["keras"]
+    );
+    let difference = keras["max_abs_difference"].as_f64().unwrap_or(f64::NAN);
+    let scale = keras["max_abs_reference"].as_f64().unwrap_or(f64::NAN).max(1.0);
+    let agrees = difference <= 1e-4 * scale;
+    println!(
+        "{name}: Keras vs crmnet on {ROWS} real sequences: max |difference| {difference:.2e} (predictions up to {scale:.3}): {}",
+        if agrees { "agree" } else { "DISAGREE" }
+    );
+    println!("{name}: {:<22} {:>12} {:>12} {:>7}", "sequences/s", "crmnet", "Keras", "ratio");
+    let mut largest_batch_rate = f64::NAN;
+    for batch in BATCHES {
+        let input = predictor.encode(rows[..batch].iter().map(|r| r.channels.as_slice()));
+        let ours = batch as f64
+            / timed(|| {
+                predictor.predict_encoded(input.clone()).expect("predict");
+            });
+        let theirs = keras["predict_per_second"][batch.to_string()]
+            .as_f64()
+            .unwrap_or(f64::NAN);
+        println!(
+            "{name}: {:<22} {ours:>12.1} {theirs:>12.1} {:>6.2}x",
+            format!("predict, batch {batch}"),
+            ours / theirs
+        );
+        largest_batch_rate = ours;
+    }
+    if let Some((peak, how)) = peak_gflops() {
+        let flops = predictor.card().architecture.forward_flops() as f64;
+        let achieved = largest_batch_rate * flops / 1e9;
+        println!(
+            "{name}: {:.3} GFLOP a sequence; predict at batch {ROWS}: {achieved:.1} GFLOP/s = {:.1} % of the {peak:.0} GFLOP/s peak ({how})",
+            flops / 1e9,
+            100.0 * achieved / peak
+        );
+    }
+    let mut step = TrainingStep::new(preset, Backend::Flex);
+    let ours = train_batch as f64
+        / timed(|| {
+            step.run(&rows[..train_batch]);
+        });
+    let theirs = keras["train_step_per_second"].as_f64().unwrap_or(f64::NAN);
+    println!(
+        "{name}: {:<22} {ours:>12.1} {theirs:>12.1} {:>6.2}x",
+        format!("train step, batch {train_batch}"),
+        ours / theirs
+    );
+    agrees
+}
+
+fn main() -> ExitCode {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("crmnet (flex backend) vs TensorFlow/Keras, same weights, {cores} CPU threads");
+    let mut agreed = true;
+    for (preset, train_batch) in [(Preset::CrmnetWeb, 128), (Preset::Crmnet, 32)] {
+        agreed &= compare(preset, train_batch, dir.path());
+    }
+    if agreed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

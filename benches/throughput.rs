@@ -1,0 +1,96 @@
+//! Criterion suite: inference throughput per preset, backend and batch size; saliency and
+//! in-silico mutagenesis latency for one sequence; the training step's throughput.
+//!
+//! `cargo bench --bench throughput` runs it all on the CPU backends; a filter picks a part
+//! (`cargo bench --bench throughput -- predict/crmnet-web`). `CRMNET_BENCH_BACKENDS=flex,wgpu`
+//! chooses the inference backends (default `flex,ndarray`; add `wgpu` on a machine with a GPU).
+
+mod common;
+
+use std::sync::OnceLock;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use crmnet::backend::Backend;
+use crmnet::inference::Predictor;
+use crmnet::interpret::{mutagenesis, saliency};
+use crmnet::model::Preset;
+
+use common::{TrainingStep, predictor, records};
+
+const PRESETS: [Preset; 2] = [Preset::Crmnet, Preset::CrmnetWeb];
+const BATCHES: [usize; 3] = [1, 64, 1024];
+/// Variants per batch in mutagenesis, as the CLI and the npm package use.
+const MUTAGENESIS_BATCH: usize = 64;
+
+fn backends() -> Vec<Backend> {
+    let names = std::env::var("CRMNET_BENCH_BACKENDS").unwrap_or_else(|_| "flex,ndarray".into());
+    names
+        .split(',')
+        .map(|name| {
+            <Backend as clap::ValueEnum>::from_str(name.trim(), true)
+                .unwrap_or_else(|e| panic!("CRMNET_BENCH_BACKENDS: {e}"))
+        })
+        .collect()
+}
+
+/// Loads a model only when a benchmark that the filter selected first needs it.
+fn lazy(cell: &OnceLock<Predictor>, preset: Preset, backend: Backend) -> &Predictor {
+    cell.get_or_init(|| predictor(preset, backend))
+}
+
+fn inference(c: &mut Criterion) {
+    let rows = records(*BATCHES.iter().max().unwrap());
+    for backend in backends() {
+        for preset in PRESETS {
+            let mut group = c.benchmark_group(format!("predict/{}/{backend}", preset.name()));
+            group.sample_size(10);
+            let model = OnceLock::new();
+            for batch in BATCHES {
+                group.throughput(Throughput::Elements(batch as u64));
+                group.bench_function(BenchmarkId::from_parameter(batch), |b| {
+                    let predictor = lazy(&model, preset, backend);
+                    let input = predictor.encode(rows[..batch].iter().map(|r| r.channels.as_slice()));
+                    b.iter(|| predictor.predict_encoded(input.clone()).expect("readback"))
+                });
+            }
+            group.finish();
+        }
+    }
+}
+
+fn interpretation(c: &mut Criterion) {
+    let sequence = records(1).remove(0).channels;
+    for preset in PRESETS {
+        let mut group = c.benchmark_group(format!("interpret/{}/flex", preset.name()));
+        group.sample_size(10);
+        let model = OnceLock::new();
+        group.bench_function("saliency", |b| {
+            let predictor = lazy(&model, preset, Backend::Flex);
+            b.iter(|| saliency(predictor, &sequence).expect("readback"))
+        });
+        group.bench_function("mutagenesis", |b| {
+            let predictor = lazy(&model, preset, Backend::Flex);
+            b.iter(|| mutagenesis(predictor, &sequence, MUTAGENESIS_BATCH).expect("readback"))
+        });
+        group.finish();
+    }
+}
+
+/// Batches small enough for a CPU; the paper's 1,024 per device is for GPUs.
+fn training(c: &mut Criterion) {
+    for (preset, batch) in [(Preset::Crmnet, 32), (Preset::CrmnetWeb, 128)] {
+        let rows = records(batch);
+        let mut group = c.benchmark_group(format!("train-step/{}/flex", preset.name()));
+        group.sample_size(10);
+        group.throughput(Throughput::Elements(batch as u64));
+        let mut step = None;
+        group.bench_function(BenchmarkId::from_parameter(batch), |b| {
+            let step = step.get_or_insert_with(|| TrainingStep::new(preset, Backend::Flex));
+            b.iter(|| step.run(&rows))
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, inference, interpretation, training);
+criterion_main!(benches);

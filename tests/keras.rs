@@ -1,0 +1,87 @@
+//! The same network in TensorFlow/Keras, the original paper's framework
+//! (`benches/keras/crmnet_keras.py`, written from the spec), with crmnet's weights copied in
+//! through `save_safetensors`, predicts what crmnet predicts on real sequences: a check of the
+//! layer conventions (`same` padding, transposed convolutions, per-head attention, flatten
+//! order, batch-norm constants) against an independent implementation.
+//!
+//! Needs TensorFlow: `.ci/setup` installs it into `target/keras-venv`; `CRMNET_KERAS_PYTHON`
+//! names another interpreter.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use burn::prelude::*;
+use crmnet::inference::Predictor;
+use crmnet::model::{Crmnet, Preset};
+use crmnet::weights::{self, ModelCard};
+
+const ROWS: usize = 256;
+
+fn python() -> PathBuf {
+    std::env::var_os("CRMNET_KERAS_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/keras-venv/bin/python"))
+}
+
+fn keras_difference(model: Crmnet, card: ModelCard, dir: &Path) -> (f64, f64) {
+    let name = card.name.clone();
+    let weights_path = dir.join(format!("{name}.safetensors"));
+    weights::save_safetensors(&model, &card, &weights_path).unwrap();
+    let sequences = &common::tsv_columns("test_native_complex.tsv", &["seq"])[0][..ROWS];
+    let predictor = Predictor::new(model, card, Device::flex());
+    let channels: Vec<Vec<u8>> = sequences
+        .iter()
+        .map(|s| crmnet::data::alphabet::channels(s).unwrap())
+        .collect();
+    let reference = predictor
+        .predict(channels.iter().map(Vec::as_slice))
+        .unwrap();
+    let sequences_path = dir.join(format!("{name}-sequences.txt"));
+    let reference_path = dir.join(format!("{name}-reference.txt"));
+    std::fs::write(&sequences_path, sequences.join("\n")).unwrap();
+    let lines: Vec<String> = reference.iter().map(f32::to_string).collect();
+    std::fs::write(&reference_path, lines.join("\n")).unwrap();
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keras/crmnet_keras.py");
+    let output = Command::new(python())
+        .arg(script)
+        .arg("--weights")
+        .arg(&weights_path)
+        .arg("--sequences")
+        .arg(&sequences_path)
+        .arg("--reference")
+        .arg(&reference_path)
+        .args(["--batches", ""])
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e} (bash .ci/setup installs TensorFlow)", python().display()));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(result["rows_compared"], ROWS);
+    (
+        result["max_abs_difference"].as_f64().unwrap(),
+        result["max_abs_reference"].as_f64().unwrap(),
+    )
+}
+
+#[test]
+fn keras_with_the_same_weights_predicts_what_crmnet_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let device = Device::flex();
+    let (shipped, card) = weights::default_model(&device).unwrap();
+    let (difference, scale) = keras_difference(shipped, card, dir.path());
+    assert!(difference < 1e-4 * scale.max(1.0), "crmnet-web: {difference} (predictions up to {scale})");
+
+    // The published architecture, seeded Glorot weights: every layer type at full size.
+    device.seed(7);
+    let config = Preset::Crmnet.config();
+    let model = Crmnet::new(&config, &device).unwrap();
+    let card = ModelCard::describe("crmnet", &config, &model);
+    let (difference, scale) = keras_difference(model, card, dir.path());
+    assert!(difference < 1e-4 * scale.max(1.0), "crmnet: {difference} (predictions up to {scale})");
+}
