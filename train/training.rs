@@ -246,7 +246,7 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
             args.data.join(", ")
         );
     }
-    let recipe = recipe_of(
+    let mut recipe = recipe_of(
         &args,
         saved
             .as_ref()
@@ -277,8 +277,12 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
                 }
             };
             let name = card.name.clone();
-            // A fine-tuned model's card describes this run, not its source's.
+            // A fine-tuned model's card describes this run, not its source's; its architecture
+            // is the source's, whatever the recipe's default says.
             let card = ModelCard::describe(&name, &card.architecture, &model);
+            if from.is_some() {
+                recipe.arch = name.clone();
+            }
             let state = RunState {
                 recipe: recipe.clone(),
                 architecture_name: name,
