@@ -65,18 +65,18 @@ export class TfjsCrmnet {
     const keep = (name, tensor) => this.w.set(name, tf.keep(tensor));
     for (const name of tensors.keys()) {
       const tensor = raw(name);
-      if (/(^|\.)(conv|downsample)\.weight$/.test(name)) keep(name, tensor.transpose([2, 1, 0]));
+      if (/(^|\.)(conv|downsample)\.weight$/.test(name)) keep(name, tf.transpose(tensor, [2, 1, 0]));
       else if (name.endsWith('upsample.weight')) {
-        keep(name, tensor.transpose([2, 1, 0]).expandDims(0)); // [1, k, out, in]
+        keep(name, tf.expandDims(tf.transpose(tensor, [2, 1, 0]), 0)); // [1, k, out, in]
       } else keep(name, tensor);
     }
     for (const name of tensors.keys()) {
       if (!name.endsWith('.running_mean')) continue;
       const prefix = name.slice(0, -'.running_mean'.length);
-      const scale = this.w.get(`${prefix}.gamma`)
-        .div(this.w.get(`${prefix}.running_var`).add(BATCH_NORM_EPSILON).sqrt());
+      const scale = tf.div(this.w.get(`${prefix}.gamma`),
+        tf.sqrt(tf.add(this.w.get(`${prefix}.running_var`), BATCH_NORM_EPSILON)));
       keep(`${prefix}.scale`, scale);
-      keep(`${prefix}.shift`, this.w.get(`${prefix}.beta`).sub(this.w.get(name).mul(scale)));
+      keep(`${prefix}.shift`, tf.sub(this.w.get(`${prefix}.beta`), tf.mul(this.w.get(name), scale)));
     }
     const tokens = this.config.sequence_length / 2 ** (this.config.encoder_filters.length - 1);
     const step = (this.config.sequence_length - 1) / tokens;
@@ -86,50 +86,60 @@ export class TfjsCrmnet {
 
   get(name) { return this.w.get(name); }
 
-  dense(x, prefix) { return x.matMul(this.get(`${prefix}.weight`)).add(this.get(`${prefix}.bias`)); }
+  dense(x, prefix) {
+    // tf.matMul multiplies matrices only: 3-D inputs go through as rows.
+    const shape = x.shape;
+    const weight = this.get(`${prefix}.weight`);
+    const rows = tf.reshape(x, [-1, shape[shape.length - 1]]);
+    const out = tf.add(tf.matMul(rows, weight), this.get(`${prefix}.bias`));
+    return tf.reshape(out, [...shape.slice(0, -1), weight.shape[1]]);
+  }
 
   conv(x, prefix, stride = 1) {
-    return tf.relu(tf.conv1d(x, this.get(`${prefix}.weight`), stride, 'same')
-      .add(this.get(`${prefix}.bias`)));
+    return tf.relu(tf.add(tf.conv1d(x, this.get(`${prefix}.weight`), stride, 'same'),
+      this.get(`${prefix}.bias`)));
   }
 
   convSe(x, prefix, normalised) {
     x = this.conv(x, `${prefix}.conv`);
-    const gate = tf.sigmoid(this.dense(tf.relu(this.dense(x.mean(1), `${prefix}.se.squeeze`)),
+    const gate = tf.sigmoid(this.dense(tf.relu(this.dense(tf.mean(x, 1), `${prefix}.se.squeeze`)),
       `${prefix}.se.excite`));
-    x = x.mul(gate.expandDims(1));
-    return normalised ? x.mul(this.get(`${prefix}.norm.scale`)).add(this.get(`${prefix}.norm.shift`)) : x;
+    x = tf.mul(x, tf.expandDims(gate, 1));
+    return normalised
+      ? tf.add(tf.mul(x, this.get(`${prefix}.norm.scale`)), this.get(`${prefix}.norm.shift`))
+      : x;
   }
 
   layerNorm(x, prefix) {
     const { mean, variance } = tf.moments(x, -1, true);
-    return x.sub(mean).div(variance.add(this.config.layer_norm_epsilon).sqrt())
-      .mul(this.get(`${prefix}.gamma`)).add(this.get(`${prefix}.beta`));
+    const normalised = tf.div(tf.sub(x, mean),
+      tf.sqrt(tf.add(variance, this.config.layer_norm_epsilon)));
+    return tf.add(tf.mul(normalised, this.get(`${prefix}.gamma`)), this.get(`${prefix}.beta`));
   }
 
   attention(x, prefix) {
     const { heads, key_dim: keyDim } = this.config;
     const [batch, tokens] = x.shape;
-    const split = (part) => this.dense(x, `${prefix}.${part}`)
-      .reshape([batch, tokens, heads, keyDim]).transpose([0, 2, 1, 3]);
-    const scores = tf.matMul(split('query'), split('key'), false, true).div(Math.sqrt(keyDim));
-    const context = tf.matMul(tf.softmax(scores), split('value'))
-      .transpose([0, 2, 1, 3]).reshape([batch, tokens, heads * keyDim]);
+    const split = (part) => tf.transpose(
+      tf.reshape(this.dense(x, `${prefix}.${part}`), [batch, tokens, heads, keyDim]), [0, 2, 1, 3]);
+    const scores = tf.div(tf.matMul(split('query'), split('key'), false, true), Math.sqrt(keyDim));
+    const context = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), split('value')),
+      [0, 2, 1, 3]), [batch, tokens, heads * keyDim]);
     return this.dense(context, `${prefix}.output`);
   }
 
   block(x, index) {
     const prefix = `transformer.blocks.${index}`;
-    x = this.layerNorm(x.add(this.attention(x, `${prefix}.attention`)), `${prefix}.attention_norm`);
+    x = this.layerNorm(tf.add(x, this.attention(x, `${prefix}.attention`)), `${prefix}.attention_norm`);
     const fed = this.dense(tf.relu(this.dense(x, `${prefix}.expand`)), `${prefix}.contract`);
-    return this.layerNorm(x.add(fed), `${prefix}.ffn_norm`);
+    return this.layerNorm(tf.add(x, fed), `${prefix}.ffn_norm`);
   }
 
   transformer(x) {
     const count = this.config.transformer_blocks;
-    x = this.block(x.mul(this.position), 0);
+    x = this.block(tf.mul(x, this.position), 0);
     for (let index = 1; index < count - 1; index += 2) {
-      x = this.block(x, index + 1).add(this.block(x, index));
+      x = tf.add(this.block(x, index + 1), this.block(x, index));
     }
     return this.block(x, count - 1);
   }
@@ -153,18 +163,18 @@ export class TfjsCrmnet {
         const prefix = `decoder.levels.${index}`;
         const skip = skips[skips.length - 1 - index];
         const [batch, length] = x.shape;
-        const up = tf.conv2dTranspose(x.expandDims(1), this.get(`${prefix}.upsample.weight`),
-          [batch, 1, length * 2, filters], [1, 2], 'same')
-          .squeeze([1]).add(this.get(`${prefix}.upsample.bias`));
+        const up = tf.add(tf.squeeze(tf.conv2dTranspose(tf.expandDims(x, 1),
+          this.get(`${prefix}.upsample.weight`), [batch, 1, length * 2, filters], [1, 2], 'same'),
+        [1]), this.get(`${prefix}.upsample.bias`));
         x = tf.concat([up, skip], -1);
         x = this.convSe(this.convSe(x, `${prefix}.first`, true), `${prefix}.second`, true);
       });
       head.forEach((_, index) => { x = this.convSe(x, `head.units.${index}`, false); });
-      x = x.reshape([x.shape[0], -1]);
+      x = tf.reshape(x, [x.shape[0], -1]);
       this.config.mlp_units.forEach((_, index) => {
         x = tf.leakyRelu(this.dense(x, `mlp.hidden.${index}.linear`), LEAKY_SLOPE);
       });
-      return this.dense(x, 'mlp.output').reshape([-1]);
+      return tf.reshape(this.dense(x, 'mlp.output'), [-1]);
     });
   }
 }
