@@ -54,7 +54,8 @@ fn inference(c: &mut Criterion) {
                 group.throughput(Throughput::Elements(batch as u64));
                 group.bench_function(BenchmarkId::from_parameter(batch), |b| {
                     let predictor = lazy(&model, preset, backend);
-                    let input = predictor.encode(rows[..batch].iter().map(|r| r.channels.as_slice()));
+                    let input =
+                        predictor.encode(rows[..batch].iter().map(|r| r.channels.as_slice()));
                     b.iter(|| predictor.predict_encoded(input.clone()).expect("readback"))
                 });
             }

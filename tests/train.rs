@@ -132,7 +132,10 @@ fn one_epoch_on_20k_simulated_rows_then_eval_and_finetune() {
     ]);
     assert!(tuned_info.contains("finetuned_from"), "{tuned_info}");
     // The recipe names the architecture that was fine-tuned, not the default preset.
-    assert!(tuned_info.contains(r#""arch": "crmnet-tiny""#), "{tuned_info}");
+    assert!(
+        tuned_info.contains(r#""arch": "crmnet-tiny""#),
+        "{tuned_info}"
+    );
 }
 
 #[test]

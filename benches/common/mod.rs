@@ -27,9 +27,10 @@ pub fn records(count: usize) -> Vec<Record> {
         value: Some("measured".into()),
         ..Columns::default()
     };
-    let rows: Vec<Record> = SequenceReader::open(&path.to_string_lossy(), InputFormat::Table, &columns)
-        .and_then(|reader| reader.collect::<Result<_, _>>())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let rows: Vec<Record> =
+        SequenceReader::open(&path.to_string_lossy(), InputFormat::Table, &columns)
+            .and_then(|reader| reader.collect::<Result<_, _>>())
+            .unwrap_or_else(|e| panic!("{e}"));
     rows.into_iter().cycle().take(count).collect()
 }
 

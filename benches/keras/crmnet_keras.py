@@ -210,7 +210,9 @@ def main():
         "keras": keras.__version__,
         "rows_compared": len(reference),
         "max_abs_difference": float(difference.max()),
-        "max_abs_reference": float(np.abs(reference).max()),
+        # Untrained full-size networks predict values near 0 that differ little between
+        # sequences: agreement is judged against this spread, not against the values' size.
+        "reference_spread": float(reference.max() - reference.min()),
         "predict_per_second": {str(batch): rate for batch, rate in predict.items()},
         "train_step_per_second": train_step_per_second,
     }, sys.stdout)

@@ -14,7 +14,8 @@ impl CrmnetConfig {
             let hidden = (channels / self.se_ratio as u64).max(1);
             2 * 2 * channels * hidden
         };
-        let conv_se = |length, inputs, outputs| conv(length, inputs, outputs) + squeeze_excite(outputs);
+        let conv_se =
+            |length, inputs, outputs| conv(length, inputs, outputs) + squeeze_excite(outputs);
 
         let mut total = 0;
         let (mut length, mut channels) = (self.sequence_length as u64, 5u64);
@@ -45,7 +46,8 @@ impl CrmnetConfig {
             // Each input position feeds `k` outputs of the transposed convolution.
             total += conv(length, channels, filters);
             length = skip_length;
-            total += conv_se(length, filters + skip_channels, filters) + conv_se(length, filters, filters);
+            total += conv_se(length, filters + skip_channels, filters)
+                + conv_se(length, filters, filters);
             channels = filters;
         }
         for &filters in &self.head_filters {
