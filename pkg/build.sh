@@ -15,7 +15,7 @@ fi
 
 cargo rustc --release --lib --target wasm32-unknown-unknown \
   --no-default-features --features wgpu --crate-type cdylib
-wasm-bindgen target/wasm32-unknown-unknown/release/crmnet.wasm \
+wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/crmnet.wasm" \
   --out-dir pkg/dist --out-name crmnet --target web
 
 if [[ ${CRMNET_WASM_OPT:-0} == 1 ]]; then
