@@ -15,7 +15,7 @@ const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
 const nativeTest = join(dataDir, 'test_native_complex.tsv');
 const rows = 64;
 const sequences = readFileSync(nativeTest, 'utf8').trim().split('\n').slice(1, rows + 1).map((l) => l.split('\t')[0]);
-const expected = execFileSync(join(root, 'target', 'release', 'crmnet'), ['predict', '--input', nativeTest], {
+const expected = execFileSync(join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'release', 'crmnet'), ['predict', '--input', nativeTest], {
   encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'],
 }).trim().split('\n').slice(1, rows + 1).map((l) => Number(l.split('\t')[2]));
 

@@ -13,7 +13,7 @@ import { Predictor } from '../index.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
 const nativeTest = join(dataDir, 'test_native_complex.tsv');
-const cli = join(root, 'target', 'release', 'crmnet');
+const cli = join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'release', 'crmnet');
 
 function native(args) {
   return execFileSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 28, stdio: ['ignore', 'pipe', 'ignore'] });

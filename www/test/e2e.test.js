@@ -17,7 +17,7 @@ const shots = join(www, 'test', 'screenshots');
 mkdirSync(shots, { recursive: true });
 const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
 const nativeTest = join(dataDir, 'test_native_complex.tsv');
-const cli = join(root, 'target', 'release', 'crmnet');
+const cli = join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'release', 'crmnet');
 const count = 20;
 const sequences = readFileSync(nativeTest, 'utf8').trim().split('\n').slice(1, count + 1).map((l) => l.split('\t')[0]);
 
