@@ -19,7 +19,8 @@ use common::{TrainingStep, predictor, records};
 
 const PRESETS: [Preset; 2] = [Preset::Crmnet, Preset::CrmnetWeb];
 const BATCHES: [usize; 3] = [1, 64, 1024];
-/// Variants per batch in mutagenesis, as the CLI and the npm package use.
+/// Variants per forward pass in mutagenesis (the CLI uses 256, the npm package 128; on the CPU
+/// throughput is flat from batch 64 up, see the predict benchmarks).
 const MUTAGENESIS_BATCH: usize = 64;
 
 fn backends() -> Vec<Backend> {
