@@ -17,6 +17,10 @@ use crmnet::model::{Crmnet, Preset};
 use crmnet::output::{FillError, write_atomically};
 use crmnet::weights::{self, ModelCard};
 
+/// See Cargo.toml: the system allocator returned every large tensor to the kernel.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "train")]
 #[path = "../train/mod.rs"]
 mod train;

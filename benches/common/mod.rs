@@ -12,6 +12,10 @@ use crmnet::model::{Crmnet, Preset};
 use crmnet::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
+/// The command line's allocator (see Cargo.toml), so that the benchmarks time what it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The shared real data beside the checkout (`CRMNET_DATA` overrides), as in the tests.
 pub fn data_file(name: &str) -> PathBuf {
     std::env::var_os("CRMNET_DATA")

@@ -47,7 +47,7 @@ impl Crmnet {
     }
 
     pub fn forward(&self, one_hot: Tensor<3>) -> Tensor<1> {
-        let (bottom, skips) = self.encoder.forward(one_hot);
+        let (bottom, skips) = self.encoder.forward(one_hot.swap_dims(1, 2));
         let x = self.transformer.forward(bottom);
         let x = self.decoder.forward(x, skips);
         self.mlp.forward(self.head.forward(x))

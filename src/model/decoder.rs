@@ -16,10 +16,10 @@ pub struct DecoderLevel {
 
 impl DecoderLevel {
     fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
-        let length = skip.dims()[2];
-        let up =
-            crop_like_tensorflow_same(self.upsample.forward(x), length, self.upsample.kernel_size);
-        let x = Tensor::cat(vec![up, skip], 1);
+        let length = skip.dims()[1];
+        let up = self.upsample.forward(x.swap_dims(1, 2));
+        let up = crop_like_tensorflow_same(up, length, self.upsample.kernel_size).swap_dims(1, 2);
+        let x = Tensor::cat(vec![up, skip], 2);
         self.second.forward(self.first.forward(x))
     }
 }
@@ -61,7 +61,7 @@ impl Decoder {
         Self { levels }
     }
 
-    /// `skips` shallowest first, as the encoder returns them; they are consumed deepest first.
+    /// `x` and `skips`: `[batch, length, channels]`, `skips` shallowest first, as the encoder returns them; they are consumed deepest first.
     pub fn forward(&self, mut x: Tensor<3>, skips: Vec<Tensor<3>>) -> Tensor<3> {
         for (level, skip) in self.levels.iter().zip(skips.into_iter().rev()) {
             x = level.forward(x, skip);

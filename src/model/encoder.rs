@@ -1,10 +1,9 @@
-use burn::nn::conv::Conv1d;
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use super::config::CrmnetConfig;
-use super::layers::same_conv;
+use super::layers::{SameConv, same_conv};
 use super::se::ConvSe;
 
 /// One encoder level: two convolution units, dropout, and (except at the bottom) a stride-2
@@ -14,7 +13,7 @@ pub struct EncoderLevel {
     first: ConvSe,
     second: ConvSe,
     dropout: Dropout,
-    downsample: Option<Conv1d>,
+    downsample: Option<SameConv>,
 }
 
 #[derive(Module, Debug)]
@@ -45,7 +44,8 @@ impl Encoder {
         Self { levels }
     }
 
-    /// Returns the bottom-level features and the skip tensors, shallowest first.
+    /// `x`: `[batch, length, channels]`. Returns the bottom-level features and the skip
+    /// tensors, shallowest first.
     pub fn forward(&self, mut x: Tensor<3>) -> (Tensor<3>, Vec<Tensor<3>>) {
         let mut skips = Vec::with_capacity(self.levels.len() - 1);
         for level in &self.levels {

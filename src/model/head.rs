@@ -76,10 +76,10 @@ impl Mlp {
         }
     }
 
-    /// `x`: `[batch, channels, length]`, flattened position-major as Keras' `Flatten` does on
+    /// `x`: `[batch, length, channels]`, flattened position-major as Keras' `Flatten` does on
     /// channels-last tensors, so that imported dense weights line up. Returns `[batch]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<1> {
-        let x: Tensor<2> = x.swap_dims(1, 2).flatten(1, 2);
+        let x: Tensor<2> = x.flatten(1, 2);
         let x = self.hidden.iter().fold(x, |x, layer| {
             layer
                 .dropout

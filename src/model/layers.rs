@@ -1,12 +1,16 @@
 //! Layer constructors with the conventions of the original Keras model: Glorot-uniform kernels
 //! and zero biases (Keras' defaults; burn's own default init is PyTorch's, whose three times
 //! smaller variance leaves a deep randomly-initialised CRMnet nearly blind to its input),
-//! TensorFlow `same` padding, Keras batch-norm constants.
+//! TensorFlow `same` padding, Keras batch-norm constants; and their channels-last forward passes.
+
+use std::sync::OnceLock;
 
 use burn::module::Param;
-use burn::nn::conv::{Conv1d, Conv1dConfig, ConvTranspose1d, ConvTranspose1dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig, PaddingConfig1d};
+use burn::nn::conv::{ConvTranspose1d, ConvTranspose1dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::module::conv1d;
+use burn::tensor::ops::{ConvOptions, PadMode};
 
 fn glorot<const D: usize>(
     shape: [usize; D],
@@ -29,27 +33,94 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
     linear
 }
 
-/// A convolution with TensorFlow's `same` padding, which is asymmetric (more on the right)
-/// for strided layers; burn's `Same` computes it the same way.
+/// A convolution with TensorFlow's `same` padding (asymmetric, more on the right, for strided
+/// layers) on channels-last `[batch, length, channels]` activations, the layout the whole
+/// network keeps, as the Keras model does: the transformer and the flatten want it, and
+/// per-channel work then runs over contiguous rows. Its record is burn's `Conv1d`'s.
+#[derive(Module, Debug)]
+pub struct SameConv {
+    /// `[channels_out, channels_in, kernel_size]`, burn's conv1d layout.
+    weight: Param<Tensor<3>>,
+    bias: Param<Tensor<1>>,
+    stride: usize,
+    /// The weight as the `[kernel_size * channels_in, channels_out]` matrix of the flex path,
+    /// made on first use: laying it out again on every call costs as much as a whole batch-1
+    /// product. Weights never change after a forward pass on flex (training updates them on
+    /// the autodiff device, whose path does not use this).
+    #[module(skip)]
+    kernel_matrix: OnceLock<Tensor<2>>,
+}
+
+/// A [`SameConv`] with Glorot-uniform kernel and zero bias.
 pub fn same_conv(
     channels_in: usize,
     channels_out: usize,
     kernel_size: usize,
     stride: usize,
     device: &Device,
-) -> Conv1d {
-    let mut conv = Conv1dConfig::new(channels_in, channels_out, kernel_size)
-        .with_stride(stride)
-        .with_padding(PaddingConfig1d::Same)
-        .init(device);
-    conv.weight = glorot(
-        [channels_out, channels_in, kernel_size],
-        channels_in * kernel_size,
-        channels_out * kernel_size,
-        device,
-    );
-    conv.bias = zeros(channels_out, device);
-    conv
+) -> SameConv {
+    SameConv {
+        weight: glorot(
+            [channels_out, channels_in, kernel_size],
+            channels_in * kernel_size,
+            channels_out * kernel_size,
+            device,
+        ),
+        bias: Initializer::Zeros.init([channels_out], device),
+        stride,
+        kernel_matrix: OnceLock::new(),
+    }
+}
+
+impl SameConv {
+    /// `x`: `[batch, length, channels_in]` to `[batch, ceil(length / stride), channels_out]`.
+    ///
+    /// On burn-flex (the CPU backend, natively and in wasm) the convolution is one matrix
+    /// product over the whole batch: the padded sequences, laid end to end, are viewed through
+    /// `unfold` as their im2col matrix without being copied (window rows overlap in memory,
+    /// and flex's matmul takes any strides), so the kernel is packed once rather than once per
+    /// sequence as in flex's own conv1d; the few windows that straddle two sequences are
+    /// computed and dropped. Elsewhere burn's conv1d runs: GPU matmuls refuse overlapping rows,
+    /// and on an autodiff device `unfold`'s backward is a loop over windows while conv1d's is
+    /// itself a convolution.
+    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let [batch, length, channels_in] = x.dims();
+        let [channels_out, _, kernel_size] = self.weight.dims();
+        let out_length = length.div_ceil(self.stride);
+        let padding = ((out_length - 1) * self.stride + kernel_size).saturating_sub(length);
+        let left = padding / 2;
+        let zero = || PadMode::Constant(0.0.into());
+
+        if x.device() != Device::flex() {
+            let padded = x.swap_dims(1, 2).pad([(left, padding - left)], zero());
+            let options = ConvOptions::new([self.stride], [0], [1], 1);
+            return conv1d(padded, self.weight.val(), Some(self.bias.val()), options)
+                .swap_dims(1, 2);
+        }
+
+        // A whole number of strides per sequence puts every sequence's first window on a row;
+        // the all-zero extra sequence gives the last sequence's windows their full width.
+        let padded_length = (length + padding).next_multiple_of(self.stride);
+        let padded = x.pad(
+            [(0, 1), (left, padded_length - length - left), (0, 0)],
+            zero(),
+        );
+        let rows_per_sequence = padded_length / self.stride;
+        let windows = padded
+            .reshape([(batch + 1) * padded_length * channels_in])
+            .unfold::<2, _>(0, kernel_size * channels_in, self.stride * channels_in)
+            .narrow(0, 0, batch * rows_per_sequence);
+        // Windows are position-major (channels innermost), hence `[k, in, out]`.
+        let kernel_matrix = self.kernel_matrix.get_or_init(|| {
+            self.weight
+                .val()
+                .permute([2, 1, 0])
+                .reshape([kernel_size * channels_in, channels_out])
+        });
+        (windows.matmul(kernel_matrix.clone()) + self.bias.val().unsqueeze())
+            .reshape([batch, rows_per_sequence, channels_out])
+            .narrow(1, 0, out_length)
+    }
 }
 
 /// A stride-2 transposed convolution, unpadded: the decoder crops it to TensorFlow's `same`.
@@ -70,6 +141,19 @@ pub fn upsampling_conv(
     );
     conv.bias = zeros(channels_out, device);
     conv
+}
+
+/// Applies a [`batch_norm`] to channels-last `[batch, length, channels]` activations. Outside
+/// autodiff it is the per-channel affine map of the running statistics over contiguous rows;
+/// burn's layer (which wants the channels second, given here as views) runs where batch
+/// statistics may be needed, and returns a transposed layout.
+pub fn norm_channels_last(norm: &BatchNorm, x: Tensor<3>) -> Tensor<3> {
+    if x.device().is_autodiff() {
+        return norm.forward(x.swap_dims(1, 2)).swap_dims(1, 2);
+    }
+    let scale = norm.gamma.val() / (norm.running_var.value() + norm.epsilon).sqrt();
+    let shift = norm.beta.val() - norm.running_mean.value() * scale.clone();
+    x * scale.unsqueeze() + shift.unsqueeze()
 }
 
 /// Keras' BatchNormalization defaults, which the published weights were trained with.

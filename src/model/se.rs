@@ -1,9 +1,8 @@
-use burn::nn::conv::Conv1d;
 use burn::nn::{BatchNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::layers::{batch_norm, dense, same_conv};
+use super::layers::{SameConv, batch_norm, dense, norm_channels_last, same_conv};
 
 /// Squeeze-excitation: channels re-weighted by a gate computed from their length-wise mean.
 #[derive(Module, Debug)]
@@ -21,11 +20,11 @@ impl SqueezeExcite {
         }
     }
 
-    /// `x`: `[batch, channels, length]`.
+    /// `x`: `[batch, length, channels]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let pooled = x.clone().mean_dim(2).squeeze_dim::<2>(2);
+        let pooled = x.clone().mean_dim(1).squeeze_dim::<2>(1);
         let gate = sigmoid(self.excite.forward(relu(self.squeeze.forward(pooled))));
-        x * gate.unsqueeze_dim::<3>(2)
+        x * gate.unsqueeze_dim::<3>(1)
     }
 }
 
@@ -33,7 +32,7 @@ impl SqueezeExcite {
 /// squeeze-excitation, then (in the U-Net body, not in the head) batch normalisation.
 #[derive(Module, Debug)]
 pub struct ConvSe {
-    conv: Conv1d,
+    conv: SameConv,
     se: SqueezeExcite,
     norm: Option<BatchNorm>,
 }
@@ -54,10 +53,11 @@ impl ConvSe {
         }
     }
 
+    /// `x`: `[batch, length, channels]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         let x = self.se.forward(relu(self.conv.forward(x)));
         match &self.norm {
-            Some(norm) => norm.forward(x),
+            Some(norm) => norm_channels_last(norm, x),
             None => x,
         }
     }

@@ -117,15 +117,14 @@ impl Transformer {
         }
     }
 
-    /// `x`: `[batch, channels, tokens]`, returned in the same layout.
+    /// `x`: `[batch, tokens, width]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let tokens = self.add_position(x.swap_dims(1, 2));
-        let out = if self.paired {
+        let tokens = self.add_position(x);
+        if self.paired {
             self.forward_paired(tokens)
         } else {
             self.blocks.iter().fold(tokens, |x, block| block.forward(x))
-        };
-        out.swap_dims(1, 2)
+        }
     }
 
     /// `x = T1(x); a = T2(x); x = T3(x) + a; ...; x = Tn(x)`, as in the original code.
