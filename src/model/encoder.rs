@@ -1,9 +1,8 @@
 use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
-use burn::tensor::activation::relu;
 
 use super::config::CrmnetConfig;
-use super::layers::{SameConv, same_conv};
+use super::layers::{SameConvRelu, same_conv};
 use super::se::ConvSe;
 
 /// One encoder level: two convolution units, dropout, and (except at the bottom) a stride-2
@@ -13,7 +12,7 @@ pub struct EncoderLevel {
     first: ConvSe,
     second: ConvSe,
     dropout: Dropout,
-    downsample: Option<SameConv>,
+    downsample: Option<SameConvRelu>,
 }
 
 #[derive(Module, Debug)]
@@ -54,7 +53,7 @@ impl Encoder {
                 .forward(level.second.forward(level.first.forward(x)));
             if let Some(downsample) = &level.downsample {
                 skips.push(x.clone());
-                x = relu(downsample.forward(x));
+                x = downsample.forward(x);
             }
         }
         (x, skips)

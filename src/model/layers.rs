@@ -9,6 +9,7 @@ use burn::module::Param;
 use burn::nn::conv::{ConvTranspose1d, ConvTranspose1dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Initializer, Linear, LinearConfig};
 use burn::prelude::*;
+use burn::tensor::activation::relu;
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 
@@ -34,11 +35,12 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
 }
 
 /// A convolution with TensorFlow's `same` padding (asymmetric, more on the right, for strided
-/// layers) on channels-last `[batch, length, channels]` activations, the layout the whole
+/// layers) and the ReLU that follows every CRMnet convolution, on channels-last
+/// `[batch, length, channels]` activations, the layout the whole
 /// network keeps, as the Keras model does: the transformer and the flatten want it, and
 /// per-channel work then runs over contiguous rows. Its record is burn's `Conv1d`'s.
 #[derive(Module, Debug)]
-pub struct SameConv {
+pub struct SameConvRelu {
     /// `[channels_out, channels_in, kernel_size]`, burn's conv1d layout.
     weight: Param<Tensor<3>>,
     bias: Param<Tensor<1>>,
@@ -51,15 +53,15 @@ pub struct SameConv {
     kernel_matrix: OnceLock<Tensor<2>>,
 }
 
-/// A [`SameConv`] with Glorot-uniform kernel and zero bias.
+/// A [`SameConvRelu`] with Glorot-uniform kernel and zero bias.
 pub fn same_conv(
     channels_in: usize,
     channels_out: usize,
     kernel_size: usize,
     stride: usize,
     device: &Device,
-) -> SameConv {
-    SameConv {
+) -> SameConvRelu {
+    SameConvRelu {
         weight: glorot(
             [channels_out, channels_in, kernel_size],
             channels_in * kernel_size,
@@ -72,7 +74,7 @@ pub fn same_conv(
     }
 }
 
-impl SameConv {
+impl SameConvRelu {
     /// `x`: `[batch, length, channels_in]` to `[batch, ceil(length / stride), channels_out]`.
     ///
     /// On burn-flex (the CPU backend, natively and in wasm) the convolution is one matrix
@@ -94,7 +96,7 @@ impl SameConv {
         if x.device() != Device::flex() {
             let padded = x.swap_dims(1, 2).pad([(left, padding - left)], zero());
             let options = ConvOptions::new([self.stride], [0], [1], 1);
-            return conv1d(padded, self.weight.val(), Some(self.bias.val()), options)
+            return relu(conv1d(padded, self.weight.val(), Some(self.bias.val()), options))
                 .swap_dims(1, 2);
         }
 
@@ -117,7 +119,8 @@ impl SameConv {
                 .permute([2, 1, 0])
                 .reshape([kernel_size * channels_in, channels_out])
         });
-        (windows.matmul(kernel_matrix.clone()) + self.bias.val().unsqueeze())
+        // The ReLU runs before the crop, over contiguous rows (faster than over the cropped view).
+        relu(windows.matmul(kernel_matrix.clone()) + self.bias.val().unsqueeze())
             .reshape([batch, rows_per_sequence, channels_out])
             .narrow(1, 0, out_length)
     }
@@ -141,19 +144,6 @@ pub fn upsampling_conv(
     );
     conv.bias = zeros(channels_out, device);
     conv
-}
-
-/// Applies a [`batch_norm`] to channels-last `[batch, length, channels]` activations. Outside
-/// autodiff it is the per-channel affine map of the running statistics over contiguous rows;
-/// burn's layer (which wants the channels second, given here as views) runs where batch
-/// statistics may be needed, and returns a transposed layout.
-pub fn norm_channels_last(norm: &BatchNorm, x: Tensor<3>) -> Tensor<3> {
-    if x.device().is_autodiff() {
-        return norm.forward(x.swap_dims(1, 2)).swap_dims(1, 2);
-    }
-    let scale = norm.gamma.val() / (norm.running_var.value() + norm.epsilon).sqrt();
-    let shift = norm.beta.val() - norm.running_mean.value() * scale.clone();
-    x * scale.unsqueeze() + shift.unsqueeze()
 }
 
 /// Keras' BatchNormalization defaults, which the published weights were trained with.
