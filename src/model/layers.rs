@@ -34,6 +34,12 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
     linear
 }
 
+/// Whether convolutions on flex run as one batch-folded product ([`SameConvRelu::forward`]).
+/// Natively that is 1.3-2x faster per layer than flex's conv1d (README, Benchmarks); in wasm
+/// (one thread, 128-bit SIMD) the whole model measured slower with it (`node pkg/bench.mjs`:
+/// 28.6 against 34.6 sequences/s), so wasm keeps conv1d.
+const BATCH_FOLDED_CONV: bool = cfg!(not(target_arch = "wasm32"));
+
 /// A convolution with TensorFlow's `same` padding (asymmetric, more on the right, for strided
 /// layers) and the ReLU that follows every CRMnet convolution, on channels-last
 /// `[batch, length, channels]` activations, the layout the whole
@@ -77,7 +83,7 @@ pub fn same_conv(
 impl SameConvRelu {
     /// `x`: `[batch, length, channels_in]` to `[batch, ceil(length / stride), channels_out]`.
     ///
-    /// On burn-flex (the CPU backend, natively and in wasm) the convolution is one matrix
+    /// On burn-flex (natively: see [`BATCH_FOLDED_CONV`]) the convolution is one matrix
     /// product over the whole batch: the padded sequences, laid end to end, are viewed through
     /// `unfold` as their im2col matrix without being copied (window rows overlap in memory,
     /// and flex's matmul takes any strides), so the kernel is packed once rather than once per
@@ -93,7 +99,7 @@ impl SameConvRelu {
         let left = padding / 2;
         let zero = || PadMode::Constant(0.0.into());
 
-        if x.device() != Device::flex() {
+        if !BATCH_FOLDED_CONV || x.device() != Device::flex() {
             let padded = x.swap_dims(1, 2).pad([(left, padding - left)], zero());
             let options = ConvOptions::new([self.stride], [0], [1], 1);
             return relu(conv1d(padded, self.weight.val(), Some(self.bias.val()), options))
