@@ -6,6 +6,7 @@ use super::config::{ConfigError, CrmnetConfig};
 use super::decoder::Decoder;
 use super::encoder::Encoder;
 use super::head::{ConvHead, Mlp};
+use super::layers::Layout;
 use super::transformer::Transformer;
 use crate::data::alphabet::CHANNELS;
 
@@ -47,10 +48,18 @@ impl Crmnet {
     }
 
     pub fn forward(&self, one_hot: Tensor<3>) -> Tensor<1> {
-        let (bottom, skips) = self.encoder.forward(one_hot.swap_dims(1, 2));
-        let x = self.transformer.forward(bottom);
-        let x = self.decoder.forward(x, skips);
-        self.mlp.forward(self.head.forward(x))
+        let layout = Layout::on(&one_hot.device());
+        let (bottom, skips) = self
+            .encoder
+            .forward(Layout::ChannelsFirst.convert(one_hot, layout));
+        let tokens = self
+            .transformer
+            .forward(layout.convert(bottom, Layout::ChannelsLast));
+        let x = self
+            .decoder
+            .forward(Layout::ChannelsLast.convert(tokens, layout), skips);
+        self.mlp
+            .forward(layout.convert(self.head.forward(x), Layout::ChannelsLast))
     }
 
     pub fn param_counts(&self) -> ParamCounts {

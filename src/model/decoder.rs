@@ -2,7 +2,7 @@ use burn::nn::conv::ConvTranspose1d;
 use burn::prelude::*;
 
 use super::config::CrmnetConfig;
-use super::layers::upsampling_conv;
+use super::layers::{Layout, upsampling_conv};
 use super::se::ConvSe;
 
 /// One decoder level: a stride-2 transposed convolution (linear), concatenation with the
@@ -16,10 +16,14 @@ pub struct DecoderLevel {
 
 impl DecoderLevel {
     fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
-        let length = skip.dims()[1];
-        let up = self.upsample.forward(x.swap_dims(1, 2));
-        let up = crop_like_tensorflow_same(up, length, self.upsample.kernel_size).swap_dims(1, 2);
-        let x = Tensor::cat(vec![up, skip], 2);
+        let layout = Layout::on(&x.device());
+        let length = skip.dims()[layout.length_axis()];
+        let up = self.upsample.forward(layout.convert(x, Layout::ChannelsFirst));
+        let up = crop_like_tensorflow_same(up, length, self.upsample.kernel_size);
+        let x = Tensor::cat(
+            vec![Layout::ChannelsFirst.convert(up, layout), skip],
+            layout.channel_axis(),
+        );
         self.second.forward(self.first.forward(x))
     }
 }
@@ -61,7 +65,7 @@ impl Decoder {
         Self { levels }
     }
 
-    /// `x` and `skips`: `[batch, length, channels]`, `skips` shallowest first, as the encoder returns them; they are consumed deepest first.
+    /// `x` and `skips` in their device's [`Layout`](super::layers::Layout), `skips` shallowest first, as the encoder returns them; they are consumed deepest first.
     pub fn forward(&self, mut x: Tensor<3>, skips: Vec<Tensor<3>>) -> Tensor<3> {
         for (level, skip) in self.levels.iter().zip(skips.into_iter().rev()) {
             x = level.forward(x, skip);

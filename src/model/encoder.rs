@@ -43,8 +43,8 @@ impl Encoder {
         Self { levels }
     }
 
-    /// `x`: `[batch, length, channels]`. Returns the bottom-level features and the skip
-    /// tensors, shallowest first.
+    /// `x` in its device's [`Layout`](super::layers::Layout). Returns the bottom-level features
+    /// and the skip tensors, shallowest first.
     pub fn forward(&self, mut x: Tensor<3>) -> (Tensor<3>, Vec<Tensor<3>>) {
         let mut skips = Vec::with_capacity(self.levels.len() - 1);
         for level in &self.levels {

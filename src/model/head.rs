@@ -76,7 +76,7 @@ impl Mlp {
         }
     }
 
-    /// `x`: `[batch, length, channels]`, flattened position-major as Keras' `Flatten` does on
+    /// `x`: `[batch, length, channels]` (any strides), flattened position-major as Keras' `Flatten` does on
     /// channels-last tensors, so that imported dense weights line up. Returns `[batch]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<1> {
         let x: Tensor<2> = x.flatten(1, 2);

@@ -40,11 +40,46 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
 /// 28.6 against 34.6 sequences/s), so wasm keeps conv1d.
 const BATCH_FOLDED_CONV: bool = cfg!(not(target_arch = "wasm32"));
 
+/// How the network lays out its activations, chosen by where it runs. Channels last
+/// (`[batch, length, channels]`, the Keras model's layout) where convolutions are the
+/// batch-folded product ([`SameConvRelu::forward`]): per-channel work then runs over contiguous
+/// rows, and the transformer and the flatten want it anyway. Channels first
+/// (`[batch, channels, length]`) where burn's conv1d runs (autodiff devices, GPUs, wasm), which
+/// would otherwise transpose around every convolution and batch norm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    ChannelsFirst,
+    ChannelsLast,
+}
+
+impl Layout {
+    pub fn on(device: &Device) -> Self {
+        if BATCH_FOLDED_CONV && *device == Device::flex() {
+            Layout::ChannelsLast
+        } else {
+            Layout::ChannelsFirst
+        }
+    }
+
+    pub fn channel_axis(self) -> usize {
+        match self {
+            Layout::ChannelsFirst => 1,
+            Layout::ChannelsLast => 2,
+        }
+    }
+
+    pub fn length_axis(self) -> usize {
+        3 - self.channel_axis()
+    }
+
+    /// `x`, laid out as `self`, as a view laid out as `to`.
+    pub fn convert(self, x: Tensor<3>, to: Layout) -> Tensor<3> {
+        if self == to { x } else { x.swap_dims(1, 2) }
+    }
+}
+
 /// A convolution with TensorFlow's `same` padding (asymmetric, more on the right, for strided
-/// layers) and the ReLU that follows every CRMnet convolution, on channels-last
-/// `[batch, length, channels]` activations, the layout the whole
-/// network keeps, as the Keras model does: the transformer and the flatten want it, and
-/// per-channel work then runs over contiguous rows. Its record is burn's `Conv1d`'s.
+/// layers) and the ReLU that follows every CRMnet convolution. Its record is burn's `Conv1d`'s.
 #[derive(Module, Debug)]
 pub struct SameConvRelu {
     /// `[channels_out, channels_in, kernel_size]`, burn's conv1d layout.
@@ -81,9 +116,9 @@ pub fn same_conv(
 }
 
 impl SameConvRelu {
-    /// `x`: `[batch, length, channels_in]` to `[batch, ceil(length / stride), channels_out]`.
+    /// `x` in its device's [`Layout`], `length` positions to `ceil(length / stride)`.
     ///
-    /// On burn-flex (natively: see [`BATCH_FOLDED_CONV`]) the convolution is one matrix
+    /// Channels last (flex, natively: see [`BATCH_FOLDED_CONV`]) the convolution is one matrix
     /// product over the whole batch: the padded sequences, laid end to end, are viewed through
     /// `unfold` as their im2col matrix without being copied (window rows overlap in memory,
     /// and flex's matmul takes any strides), so the kernel is packed once rather than once per
@@ -92,19 +127,24 @@ impl SameConvRelu {
     /// and on an autodiff device `unfold`'s backward is a loop over windows while conv1d's is
     /// itself a convolution.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let [batch, length, channels_in] = x.dims();
-        let [channels_out, _, kernel_size] = self.weight.dims();
+        let layout = Layout::on(&x.device());
+        let length = x.dims()[layout.length_axis()];
+        let [channels_out, channels_in, kernel_size] = self.weight.dims();
         let out_length = length.div_ceil(self.stride);
         let padding = ((out_length - 1) * self.stride + kernel_size).saturating_sub(length);
         let left = padding / 2;
         let zero = || PadMode::Constant(0.0.into());
 
-        if !BATCH_FOLDED_CONV || x.device() != Device::flex() {
-            let padded = x.swap_dims(1, 2).pad([(left, padding - left)], zero());
-            let options = ConvOptions::new([self.stride], [0], [1], 1);
-            return relu(conv1d(padded, self.weight.val(), Some(self.bias.val()), options))
-                .swap_dims(1, 2);
+        if layout == Layout::ChannelsFirst {
+            // conv1d pads symmetrically itself; only strided layers need the extra right zero.
+            let padded = match padding % 2 {
+                0 => x,
+                _ => x.pad([(0, 1)], zero()),
+            };
+            let options = ConvOptions::new([self.stride], [left], [1], 1);
+            return relu(conv1d(padded, self.weight.val(), Some(self.bias.val()), options));
         }
+        let batch = x.dims()[0];
 
         // A whole number of strides per sequence puts every sequence's first window on a row;
         // the all-zero extra sequence gives the last sequence's windows their full width.

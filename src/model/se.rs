@@ -2,7 +2,7 @@ use burn::nn::{BatchNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::layers::{SameConvRelu, batch_norm, dense, same_conv};
+use super::layers::{Layout, SameConvRelu, batch_norm, dense, same_conv};
 
 /// Squeeze-excitation: channels re-weighted by a gate computed from their length-wise mean.
 #[derive(Module, Debug)]
@@ -20,9 +20,10 @@ impl SqueezeExcite {
         }
     }
 
-    /// The `[batch, channels]` gate of `x`: `[batch, length, channels]`.
+    /// The `[batch, channels]` gate of `x` (in its device's [`Layout`]).
     pub fn gate(&self, x: Tensor<3>) -> Tensor<2> {
-        let pooled = x.mean_dim(1).squeeze_dim::<2>(1);
+        let length_axis = Layout::on(&x.device()).length_axis();
+        let pooled = x.mean_dim(length_axis).flatten(1, 2);
         sigmoid(self.excite.forward(relu(self.squeeze.forward(pooled))))
     }
 }
@@ -52,26 +53,23 @@ impl ConvSe {
         }
     }
 
-    /// `x`: `[batch, length, channels]`.
+    /// `x` in its device's [`Layout`].
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
+        let layout = Layout::on(&x.device());
         let x = self.conv.forward(x);
         let gate = self.se.gate(x.clone());
-        match &self.norm {
-            Some(norm) => gated_norm(norm, x, gate),
-            None => x * gate.unsqueeze_dim(1),
+        match (&self.norm, layout) {
+            (Some(norm), Layout::ChannelsLast) => gated_norm_channels_last(norm, x, gate),
+            (Some(norm), Layout::ChannelsFirst) => norm.forward(x * gate.unsqueeze_dim(2)),
+            (None, _) => x * gate.unsqueeze_dim(layout.length_axis()),
         }
     }
 }
 
-/// Batch normalisation of the gated `x * gate`, channels last. Outside autodiff it is the
-/// running statistics' per-channel affine map with its scale folded into the gate: one pass
-/// over the activations fewer. burn's layer (which wants the channels second, given as views)
-/// runs where batch statistics may be needed.
-fn gated_norm(norm: &BatchNorm, x: Tensor<3>, gate: Tensor<2>) -> Tensor<3> {
-    if x.device().is_autodiff() {
-        let gated = x * gate.unsqueeze_dim(1);
-        return norm.forward(gated.swap_dims(1, 2)).swap_dims(1, 2);
-    }
+/// Batch normalisation of the gated `x * gate`, channels last, hence never on an autodiff
+/// device ([`Layout`]): the running statistics' per-channel affine map, its scale folded into
+/// the gate (one pass over the activations fewer than gating, then normalising).
+fn gated_norm_channels_last(norm: &BatchNorm, x: Tensor<3>, gate: Tensor<2>) -> Tensor<3> {
     let scale = norm.gamma.val() / (norm.running_var.value() + norm.epsilon).sqrt();
     let shift = norm.beta.val() - norm.running_mean.value() * scale.clone();
     x * (gate * scale.unsqueeze()).unsqueeze_dim(1) + shift.unsqueeze()
