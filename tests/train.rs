@@ -335,15 +335,12 @@ fn two_devices_train_like_one_device_with_the_same_global_batch() {
     let twin_file = twin_file.to_str().unwrap();
     let one = train_on_devices(dir.path(), twin_file, 1, 4e-3, 1);
     let two = train_on_devices(dir.path(), twin_file, 2, 4e-3, 1);
-    // The tolerance catches a step 10% off.
+    // The yardstick: what a step 10% off does to the same run. Data parallelism must stay far
+    // below it (one device and two agree exactly here, but summation order may differ).
     let off = train_on_devices(dir.path(), twin_file, 1, 4.4e-3, 1);
     assert!(
-        (one - two).abs() < 1e-3 * one,
-        "train loss {one} on one device, {two} on two"
-    );
-    assert!(
-        (one - off).abs() > 5e-3 * one,
-        "a 10% larger step: {off} vs {one}"
+        (one - two).abs() < 0.1 * (one - off).abs(),
+        "train loss {one} on one device, {two} on two, {off} with a 10% larger step"
     );
 
     // Shuffled ordinary data: the devices' batch statistics differ (as in any data-parallel
