@@ -18,7 +18,9 @@ impl DecoderLevel {
     fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
         let layout = Layout::on(&x.device());
         let length = skip.dims()[layout.length_axis()];
-        let up = self.upsample.forward(layout.convert(x, Layout::ChannelsFirst));
+        let up = self
+            .upsample
+            .forward(layout.convert(x, Layout::ChannelsFirst));
         let up = crop_like_tensorflow_same(up, length, self.upsample.kernel_size);
         let x = Tensor::cat(
             vec![Layout::ChannelsFirst.convert(up, layout), skip],

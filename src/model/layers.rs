@@ -35,9 +35,9 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
 }
 
 /// Whether convolutions on flex run as one batch-folded product ([`SameConvRelu::forward`]).
-/// Natively that is 1.3-2x faster per layer than flex's conv1d (README, Benchmarks); in wasm
-/// (one thread, 128-bit SIMD) the whole model measured slower with it (`node pkg/bench.mjs`:
-/// 28.6 against 34.6 sequences/s), so wasm keeps conv1d.
+/// Natively it made the model 1.5-2x faster than flex's conv1d (README, Benchmarks); in wasm
+/// (one thread, 128-bit SIMD) the model measured slower with it (`node pkg/bench.mjs`: 28.6
+/// against 34.6 sequences/s), so wasm keeps conv1d.
 const BATCH_FOLDED_CONV: bool = cfg!(not(target_arch = "wasm32"));
 
 /// How the network lays out its activations, chosen by where it runs. Channels last
@@ -142,7 +142,12 @@ impl SameConvRelu {
                 _ => x.pad([(0, 1)], zero()),
             };
             let options = ConvOptions::new([self.stride], [left], [1], 1);
-            return relu(conv1d(padded, self.weight.val(), Some(self.bias.val()), options));
+            return relu(conv1d(
+                padded,
+                self.weight.val(),
+                Some(self.bias.val()),
+                options,
+            ));
         }
         let batch = x.dims()[0];
 
