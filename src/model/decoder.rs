@@ -67,7 +67,8 @@ impl Decoder {
         Self { levels }
     }
 
-    /// `x` and `skips` in their device's [`Layout`](super::layers::Layout), `skips` shallowest first, as the encoder returns them; they are consumed deepest first.
+    /// `x` and `skips` in their device's [`Layout`](super::layers::Layout); `skips` shallowest
+    /// first, as the encoder returns them; they are consumed deepest first.
     pub fn forward(&self, mut x: Tensor<3>, skips: Vec<Tensor<3>>) -> Tensor<3> {
         for (level, skip) in self.levels.iter().zip(skips.into_iter().rev()) {
             x = level.forward(x, skip);

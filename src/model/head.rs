@@ -76,8 +76,9 @@ impl Mlp {
         }
     }
 
-    /// `x`: `[batch, length, channels]` (any strides), flattened position-major as Keras' `Flatten` does on
-    /// channels-last tensors, so that imported dense weights line up. Returns `[batch]`.
+    /// `x`: `[batch, length, channels]` (a view will do), flattened position-major as Keras'
+    /// `Flatten` does on channels-last tensors, so that imported dense weights line up.
+    /// Returns `[batch]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<1> {
         let x: Tensor<2> = x.flatten(1, 2);
         let x = self.hidden.iter().fold(x, |x, layer| {
