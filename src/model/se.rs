@@ -58,10 +58,13 @@ impl ConvSe {
         let layout = Layout::on(&x.device());
         let x = self.conv.forward(x);
         let gate = self.se.gate(x.clone());
-        match (&self.norm, layout) {
-            (Some(norm), Layout::ChannelsLast) => gated_norm_channels_last(norm, x, gate),
-            (Some(norm), Layout::ChannelsFirst) => norm.forward(x * gate.unsqueeze_dim(2)),
-            (None, _) => x * gate.unsqueeze_dim(layout.length_axis()),
+        if let (Some(norm), Layout::ChannelsLast) = (&self.norm, layout) {
+            return gated_norm_channels_last(norm, x, gate);
+        }
+        let gated = x * gate.unsqueeze_dim(layout.length_axis());
+        match &self.norm {
+            Some(norm) => norm.forward(gated),
+            None => gated,
         }
     }
 }
