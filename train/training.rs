@@ -457,9 +457,9 @@ fn validate(
     Ok(Metrics::compute(&predicted, &measured))
 }
 
-/// Weights and optimiser state under epoch-numbered names first, then the state file that
-/// points at them (an atomic rename), then the previous epoch's files go: a kill at any moment
-/// leaves a consistent last checkpoint.
+/// Weights, optimiser state and the metrics table first, then the state file that points at
+/// them (an atomic rename, the checkpoint's commit), then the previous epoch's files go: a kill
+/// at any moment leaves a consistent last checkpoint whose files all exist.
 fn save_checkpoint(
     out: &Path,
     model: &Crmnet,
@@ -474,12 +474,12 @@ fn save_checkpoint(
         .map_err(|e| anyhow::anyhow!("optimizer state: {e}"))?;
     write_file(&optimizer_path(out, epoch), &optimizer_bytes)?;
     write_file(
-        &out.join(STATE),
-        serde_json::to_string_pretty(state)?.as_bytes(),
-    )?;
-    write_file(
         &out.join("metrics.csv"),
         metrics_csv(&state.history).as_bytes(),
+    )?;
+    write_file(
+        &out.join(STATE),
+        serde_json::to_string_pretty(state)?.as_bytes(),
     )?;
     if epoch > 1 {
         let _ = std::fs::remove_file(checkpoint_path(out, epoch - 1));
