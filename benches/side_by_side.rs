@@ -151,7 +151,7 @@ fn compare(preset: Preset, train_batch: usize, dir: &Path, matmul_rate: f64) -> 
             100.0 * achieved / matmul_rate
         );
     }
-    let mut step = TrainingStep::new(preset, Backend::Flex);
+    let mut step = TrainingStep::new(preset, Backend::Flex, None);
     let ours = train_batch as f64
         / timed(|| {
             step.run(&rows[..train_batch]);

@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --bench throughput` runs it all on the CPU backends; a filter picks a part
 //! (`cargo bench --bench throughput -- predict/crmnet-web`). `CRMNET_BENCH_BACKENDS=flex,wgpu`
-//! chooses the inference backends (default `flex,ndarray`; add `wgpu` on a machine with a GPU).
+//! chooses the backends (default `flex,ndarray`; add `wgpu` on a machine with a GPU; the training
+//! step skips ndarray), `CRMNET_BENCH_FLOAT=f16` their float type (ids then end in `-f16`) and
+//! `CRMNET_BENCH_MICRO_BATCH=512` the training step's rows per pass (ids `1024-micro512`).
 
 mod common;
 
@@ -15,7 +17,7 @@ use crmnet::inference::Predictor;
 use crmnet::interpret::{mutagenesis, saliency};
 use crmnet::model::Preset;
 
-use common::{TrainingStep, predictor, records};
+use common::{TrainingStep, label, predictor, records};
 
 const PRESETS: [Preset; 2] = [Preset::Crmnet, Preset::CrmnetWeb];
 const BATCHES: [usize; 3] = [1, 64, 1024];
@@ -43,7 +45,8 @@ fn inference(c: &mut Criterion) {
     let rows = records(*BATCHES.iter().max().unwrap());
     for backend in backends() {
         for preset in PRESETS {
-            let mut group = c.benchmark_group(format!("predict/{}/{backend}", preset.name()));
+            let mut group =
+                c.benchmark_group(format!("predict/{}/{}", preset.name(), label(backend)));
             group.sample_size(10);
             let model = OnceLock::new();
             for batch in BATCHES {
@@ -68,7 +71,11 @@ fn inference(c: &mut Criterion) {
 fn interpretation(c: &mut Criterion) {
     let sequence = records(1).remove(0).channels;
     for preset in PRESETS {
-        let mut group = c.benchmark_group(format!("interpret/{}/flex", preset.name()));
+        let mut group = c.benchmark_group(format!(
+            "interpret/{}/{}",
+            preset.name(),
+            label(Backend::Flex)
+        ));
         group.sample_size(10);
         let model = OnceLock::new();
         group.bench_function("saliency", |b| {
@@ -83,19 +90,39 @@ fn interpretation(c: &mut Criterion) {
     }
 }
 
-/// Batches small enough for a CPU; the paper's 1,024 per device is for GPUs.
+/// On the CPU, batches small enough for its cores; on a GPU the paper's 1,024 per device.
 fn training(c: &mut Criterion) {
-    for (preset, batch) in [(Preset::Crmnet, 32), (Preset::CrmnetWeb, 128)] {
-        let rows = records(batch);
-        let mut group = c.benchmark_group(format!("train-step/{}/flex", preset.name()));
-        group.sample_size(10);
-        group.throughput(Throughput::Elements(batch as u64));
-        let mut step = None;
-        group.bench_function(BenchmarkId::from_parameter(batch), |b| {
-            let step = step.get_or_insert_with(|| TrainingStep::new(preset, Backend::Flex));
-            b.iter(|| step.run(&rows))
-        });
-        group.finish();
+    let micro_batch = std::env::var("CRMNET_BENCH_MICRO_BATCH").ok().map(|rows| {
+        rows.parse::<usize>()
+            .expect("CRMNET_BENCH_MICRO_BATCH: rows")
+    });
+    for backend in backends() {
+        if backend == Backend::Ndarray {
+            continue;
+        }
+        for preset in PRESETS {
+            let batch = match (backend, preset) {
+                (Backend::Flex, Preset::Crmnet) => 32,
+                (Backend::Flex, _) => 128,
+                _ => 1024,
+            };
+            let id = match micro_batch {
+                Some(micro) => format!("{batch}-micro{micro}"),
+                None => batch.to_string(),
+            };
+            let rows = records(batch);
+            let mut group =
+                c.benchmark_group(format!("train-step/{}/{}", preset.name(), label(backend)));
+            group.sample_size(10);
+            group.throughput(Throughput::Elements(batch as u64));
+            let mut step = None;
+            group.bench_function(BenchmarkId::from_parameter(id), |b| {
+                let step =
+                    step.get_or_insert_with(|| TrainingStep::new(preset, backend, micro_batch));
+                b.iter(|| step.run(&rows))
+            });
+            group.finish();
+        }
     }
 }
 

@@ -253,13 +253,14 @@ fn eval_of_the_embedded_model_reproduces_the_readme_table() {
 }
 
 /// Trains a dropout-free tiny model for one epoch on `data` with batch `256 / devices` per
-/// device and the learning rate divided by the devices, which the recipe multiplies back (the
-/// paper's per-device rule): every run sees the same global batches and step sizes. Returns
-/// the epoch's training loss.
+/// device (in passes of `micro_batch` rows, if given) and the learning rate divided by the
+/// devices, which the recipe multiplies back (the paper's per-device rule): every run sees the
+/// same global batches and step sizes. Returns the epoch's training loss.
 fn train_on_devices(
     dir: &Path,
     data: &str,
     devices: usize,
+    micro_batch: Option<usize>,
     rate: f64,
     shuffle_buffer: usize,
 ) -> f64 {
@@ -275,8 +276,9 @@ fn train_on_devices(
     std::fs::write(
         &recipe,
         format!(
-            r#"{{"batch_size": {}, "lr_start": {rate}, "lr_peak": {rate}, "warmup_epochs": 1, "shuffle_buffer": {shuffle_buffer}}}"#,
-            256 / devices
+            r#"{{"batch_size": {}, "lr_start": {rate}, "lr_peak": {rate}, "warmup_epochs": 1, "shuffle_buffer": {shuffle_buffer}, "micro_batch_size": {}}}"#,
+            256 / devices,
+            micro_batch.map_or("null".into(), |rows| rows.to_string()),
         ),
     )
     .unwrap();
@@ -311,14 +313,14 @@ fn train_on_devices(
 }
 
 #[test]
-fn two_devices_train_like_one_device_with_the_same_global_batch() {
+fn two_devices_or_two_passes_train_like_one_device_with_the_same_global_batch() {
     let dir = tempfile::tempdir().unwrap();
     let simulated = std::fs::read_to_string(simulate(dir.path(), 1024, 5)).unwrap();
     let rows: Vec<&str> = simulated.lines().collect();
     // Four steps, each on a global batch of 256 that is a half-batch of 128 rows twice, read in
-    // order: split over two devices, each device normalises exactly the rows one device
-    // normalises, so only the data-parallel machinery (sharding, gradient transfer and sum, the
-    // optimiser step) can make the runs differ.
+    // order: split over two devices or two passes of 128 rows, each device or pass normalises
+    // exactly the rows one device normalises, so only the data-parallel and accumulation
+    // machinery (sharding, gradient transfer and sum, the optimiser step) can make runs differ.
     let mut twin = String::from("sequence\texpression\tsplit\n");
     for half in rows[..512].chunks(128) {
         for _ in 0..2 {
@@ -333,21 +335,27 @@ fn two_devices_train_like_one_device_with_the_same_global_batch() {
     let twin_file = dir.path().join("twin.tsv");
     std::fs::write(&twin_file, twin).unwrap();
     let twin_file = twin_file.to_str().unwrap();
-    let one = train_on_devices(dir.path(), twin_file, 1, 4e-3, 1);
-    let two = train_on_devices(dir.path(), twin_file, 2, 4e-3, 1);
-    // The yardstick: what a step 10% off does to the same run. Data parallelism must stay far
-    // below it (one device and two agree exactly here, but summation order may differ).
-    let off = train_on_devices(dir.path(), twin_file, 1, 4.4e-3, 1);
+    let one = train_on_devices(dir.path(), twin_file, 1, None, 4e-3, 1);
+    let two = train_on_devices(dir.path(), twin_file, 2, None, 4e-3, 1);
+    let passes = train_on_devices(dir.path(), twin_file, 1, Some(128), 4e-3, 1);
+    // The yardstick: what a step 10% off does to the same run. Data parallelism and gradient
+    // accumulation must stay far below it (they agree exactly here, but summation order may
+    // differ).
+    let off = train_on_devices(dir.path(), twin_file, 1, None, 4.4e-3, 1);
     assert!(
         (one - two).abs() < 0.1 * (one - off).abs(),
         "train loss {one} on one device, {two} on two, {off} with a 10% larger step"
+    );
+    assert!(
+        (one - passes).abs() < 0.1 * (one - off).abs(),
+        "train loss {one} in one pass per step, {passes} in two, {off} with a 10% larger step"
     );
 
     // Shuffled ordinary data: the devices' batch statistics differ (as in any data-parallel
     // training without synchronised batch norm), and the training loss still agrees closely.
     let data = simulate(dir.path(), 3000, 7);
-    let one = train_on_devices(dir.path(), &data, 1, 2e-3, 100_000);
-    let two = train_on_devices(dir.path(), &data, 2, 2e-3, 100_000);
+    let one = train_on_devices(dir.path(), &data, 1, None, 2e-3, 100_000);
+    let two = train_on_devices(dir.path(), &data, 2, None, 2e-3, 100_000);
     assert!(
         (one - two).abs() < 1e-2 * one,
         "train loss {one} on one device, {two} on two"
@@ -415,6 +423,10 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
             "unknown architecture 'crmnet-huge'",
         ),
         (vec!["--devices", "0"], "devices must be positive"),
+        (
+            vec!["--micro-batch-size", "0"],
+            "micro_batch_size must be positive",
+        ),
     ] {
         let mut all = vec!["train", "--data", &data, "--out", out];
         all.extend(args);

@@ -4,6 +4,8 @@
 //! the global batch with its own copy of the weights, the gradients are moved to the first
 //! device and summed there (burn's `GradientsAccumulator`), and one optimiser step updates the
 //! weights every device starts the next step from. One device is the same path with one worker.
+//! A device that cannot hold its whole shard computes it in several passes (micro-batches) whose
+//! gradients join the same sum: gradient accumulation on the same machinery.
 
 use anyhow::{Result, anyhow};
 use burn::data::dataloader::{DataLoaderIterator, Progress};
@@ -96,17 +98,26 @@ pub struct DataParallel {
     workers: MultiDevicesTrainStep<Trainee>,
     huber_delta: f32,
     sequence_length: usize,
+    /// Rows per forward/backward pass on one device; `None`: the whole shard in one pass.
+    micro_batch_size: Option<usize>,
 }
 
 impl DataParallel {
-    pub fn new(devices: Vec<Device>, huber_delta: f64, sequence_length: usize) -> Self {
+    pub fn new(
+        devices: Vec<Device>,
+        huber_delta: f64,
+        sequence_length: usize,
+        micro_batch_size: Option<usize>,
+    ) -> Self {
         assert!(!devices.is_empty(), "at least one device");
+        assert_ne!(micro_batch_size, Some(0), "micro-batches need rows");
         let workers = MultiDevicesTrainStep::new(&devices);
         Self {
             devices,
             workers,
             huber_delta: huber_delta as f32,
             sequence_length,
+            micro_batch_size,
         }
     }
 
@@ -114,8 +125,8 @@ impl DataParallel {
         &self.devices[0]
     }
 
-    /// One optimiser step on `batch` split evenly over the devices; returns the updated model
-    /// and the batch's mean loss.
+    /// One optimiser step on `batch` split evenly over the devices (each device's part in passes
+    /// of at most `micro_batch_size` rows); returns the updated model and the batch's mean loss.
     pub fn step(
         &self,
         model: Crmnet,
@@ -124,28 +135,48 @@ impl DataParallel {
         learning_rate: f64,
     ) -> Result<(Crmnet, f64)> {
         let shard_rows = batch.len().div_ceil(self.devices.len());
-        let mut loaders: Vec<Box<dyn DataLoaderIterator<Shard>>> = batch
-            .chunks(shard_rows)
-            .zip(&self.devices)
-            .map(|(rows, device)| {
-                Box::new(OneShard(Some(self.shard(rows, batch.len(), device))))
-                    as Box<dyn DataLoaderIterator<Shard>>
-            })
-            .collect();
+        let pass_rows = self
+            .micro_batch_size
+            .map_or(shard_rows, |rows| rows.min(shard_rows));
         let trainee = Trainee { model };
-        let (outputs, _) = self
-            .workers
-            .step(&mut loaders, &trainee)
-            .map_err(|e| anyhow!("training step: {e}"))?;
         let mut accumulator = GradientsAccumulator::new();
         let mut loss = 0.0;
-        for output in outputs {
-            loss += f64::from(output.output.item.loss.into_scalar::<f32>());
-            let gradients = output
-                .output
-                .grads
-                .to_device(self.main_device(), &trainee.model);
-            accumulator.accumulate(&trainee.model, gradients);
+        // Each round gives every device its next pass; with whole shards there is one round.
+        for round in batch.chunks(pass_rows * self.devices.len()) {
+            let mut loaders: Vec<Box<dyn DataLoaderIterator<Shard>>> = round
+                .chunks(pass_rows)
+                .zip(&self.devices)
+                .map(|(rows, device)| {
+                    Box::new(OneShard(Some(self.shard(rows, batch.len(), device))))
+                        as Box<dyn DataLoaderIterator<Shard>>
+                })
+                .collect();
+            let (outputs, _) = self
+                .workers
+                .step(&mut loaders, &trainee)
+                .map_err(|e| anyhow!("training step: {e}"))?;
+            for output in outputs {
+                // The first read of a pass's results: where a device that could not run the
+                // pass (out of memory, a buffer over its size limit) reports it.
+                let pass_loss = output
+                    .output
+                    .item
+                    .loss
+                    .try_into_scalar::<f32>()
+                    .map_err(|e| {
+                        anyhow!(
+                            "training step on {pass_rows} rows per device pass failed: {e}\n\
+                             (a device that cannot hold that many rows fails so: lower \
+                             --micro-batch-size, or --batch-size)"
+                        )
+                    })?;
+                loss += f64::from(pass_loss);
+                let gradients = output
+                    .output
+                    .grads
+                    .to_device(self.main_device(), &trainee.model);
+                accumulator.accumulate(&trainee.model, gradients);
+            }
         }
         let model = optimizer.step(learning_rate, trainee.model, accumulator.grads());
         Ok((model, loss))

@@ -30,6 +30,11 @@ pub struct Recipe {
     pub devices: usize,
     /// Float type of the weights and the arithmetic (lower precision where the backend has it).
     pub precision: Precision,
+    /// Rows per forward/backward pass on a device (gradient accumulation): each device's batch
+    /// is computed in passes of at most this many rows, whose gradients are summed before the
+    /// one optimiser step. For devices that cannot hold a whole batch: wgpu cannot allocate
+    /// the full model's largest float32 buffer at 1,024 rows. Unset: one pass per device.
+    pub micro_batch_size: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -67,6 +72,7 @@ impl Default for Recipe {
             seed: 0,
             devices: 1,
             precision: Precision::F32,
+            micro_batch_size: None,
         }
     }
 }
@@ -90,6 +96,9 @@ impl Recipe {
             || self.devices == 0
         {
             bail!("batch_size, max_epochs, shuffle_buffer and devices must be positive");
+        }
+        if self.micro_batch_size == Some(0) {
+            bail!("micro_batch_size must be positive");
         }
 
         if !(self.lr_start > 0.0 && self.lr_peak > 0.0) {

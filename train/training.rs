@@ -75,6 +75,10 @@ pub struct TrainArgs {
     /// Float precision of weights and arithmetic.
     #[arg(long, value_enum)]
     precision: Option<Precision>,
+    /// Rows per forward/backward pass on a device; larger batches are accumulated from such
+    /// passes (for a GPU that cannot hold --batch-size rows at once)
+    #[arg(long)]
+    micro_batch_size: Option<usize>,
     #[arg(long, value_enum, default_value_t = Backend::default())]
     backend: Backend,
 }
@@ -144,6 +148,7 @@ fn recipe_of(args: &TrainArgs, base: Recipe) -> Result<Recipe> {
     recipe.seed = args.seed.unwrap_or(recipe.seed);
     recipe.devices = args.devices.unwrap_or(recipe.devices);
     recipe.precision = args.precision.unwrap_or(recipe.precision);
+    recipe.micro_batch_size = args.micro_batch_size.or(recipe.micro_batch_size);
     recipe.validate()?;
     Ok(recipe)
 }
@@ -316,7 +321,12 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
             "no validation rows: add a `split` column with `valid` rows, or raise valid_permille"
         );
     }
-    let parallel = DataParallel::new(devices, recipe.huber_delta, card.sequence_length);
+    let parallel = DataParallel::new(
+        devices,
+        recipe.huber_delta,
+        card.sequence_length,
+        recipe.micro_batch_size,
+    );
     if recipe.devices > 1 {
         eprintln!(
             "data parallel on {} {} devices: global batch {}",

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use burn::optim::{AdamConfig, ModuleOptimizer};
 use burn::prelude::*;
+use burn::tensor::FloatDType;
 use crmnet::backend::Backend;
 use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
 use crmnet::inference::Predictor;
@@ -53,8 +54,44 @@ pub fn model(preset: Preset, device: &Device) -> (Crmnet, ModelCard) {
     }
 }
 
+/// `CRMNET_BENCH_FLOAT=f16|bf16` runs the benchmarks' devices in that float type (burn's mixed
+/// precision: the device's float dtype, as `train --precision` sets it); float32 by default.
+fn float_dtype() -> Option<FloatDType> {
+    match std::env::var("CRMNET_BENCH_FLOAT").as_deref() {
+        Err(_) | Ok("f32") => None,
+        Ok("f16") => Some(FloatDType::F16),
+        Ok("bf16") => Some(FloatDType::BF16),
+        Ok(other) => panic!("CRMNET_BENCH_FLOAT={other}: expected f32, f16 or bf16"),
+    }
+}
+
+/// The backend's name in benchmark ids, with the float type when it is not float32.
+pub fn label(backend: Backend) -> String {
+    match std::env::var("CRMNET_BENCH_FLOAT") {
+        Ok(float) if float != "f32" => format!("{backend}-{float}"),
+        _ => backend.to_string(),
+    }
+}
+
+/// The backend's device in the float type `CRMNET_BENCH_FLOAT` asks for.
+pub fn device(backend: Backend) -> Device {
+    let mut device = backend.device().expect("backend");
+    if let Some(dtype) = float_dtype()
+        && device.settings().float_dtype != dtype
+    {
+        assert!(
+            device.supports_dtype(dtype),
+            "{backend} cannot compute in {dtype:?}"
+        );
+        device
+            .configure(dtype)
+            .unwrap_or_else(|e| panic!("{backend}: {e:?}"));
+    }
+    device
+}
+
 pub fn predictor(preset: Preset, backend: Backend) -> Predictor {
-    let device = backend.device().expect("backend");
+    let device = device(backend);
     let (model, card) = model(preset, &device);
     Predictor::new(model, card, device)
 }
@@ -68,11 +105,12 @@ pub struct TrainingStep {
 }
 
 impl TrainingStep {
-    pub fn new(preset: Preset, backend: Backend) -> Self {
-        let device = backend.device().expect("backend").autodiff();
+    /// `micro_batch_size`: rows per forward/backward pass (see `train --micro-batch-size`).
+    pub fn new(preset: Preset, backend: Backend, micro_batch_size: Option<usize>) -> Self {
+        let device = device(backend).autodiff();
         let (model, card) = model(preset, &device);
         Self {
-            parallel: DataParallel::new(vec![device], 1.0, card.sequence_length),
+            parallel: DataParallel::new(vec![device], 1.0, card.sequence_length, micro_batch_size),
             model: Some(model),
             optimizer: AdamConfig::new().init(),
         }
