@@ -36,8 +36,8 @@ pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
 
 /// Whether convolutions on flex run as one batch-folded product ([`SameConvRelu::forward`]).
 /// Natively it made the model 1.5-2x faster than flex's conv1d (README, Benchmarks); in wasm
-/// (one thread, 128-bit SIMD) the model measured slower with it (`node pkg/bench.mjs`: 28.6
-/// against 34.6 sequences/s), so wasm keeps conv1d.
+/// (one thread, 128-bit SIMD) it measured no faster (`node pkg/bench.mjs 512`: 91-106 against
+/// 84-115 sequences/s), so wasm keeps the simpler conv1d.
 const BATCH_FOLDED_CONV: bool = cfg!(not(target_arch = "wasm32"));
 
 /// How the network lays out its activations, chosen by where it runs. Channels last
