@@ -12,8 +12,17 @@ use crate::model::Crmnet;
 use crate::weights::ModelCard;
 
 /// Rows per forward pass on the CPU (flex): larger batches spill each layer's activations
-/// (megabytes) out of the caches. With it, batch 1,024 went from 90.2 to 107 sequences/s on
-/// `crmnet` and from 587 to 829 on `crmnet-web` (README, Benchmarks); GPUs keep whole batches.
+/// (megabytes) out of the caches. Natively the passes run concurrently, one per core, each with
+/// the whole core to itself: burn-flex's kernels parallelise only the larger matrix products,
+/// so one pass at a time left a core idle for much of the forward pass. Measured on 2 cores
+/// (README, Benchmarks): 32-row concurrent passes, against 128-row passes one after the other,
+/// took `crmnet-web` at batch 64 from 790 to 1,136 sequences/s and at 1,024 from 804 to 1,155;
+/// 16-row and 128-row concurrent passes measured slower than 32 and 64.
+#[cfg(not(target_arch = "wasm32"))]
+const CPU_ROWS_PER_PASS: usize = 32;
+/// In WebAssembly, one thread: 128-row passes measured faster than 32-row ones (`node
+/// pkg/bench.mjs 256`, three alternating runs: 90-110 against 70-85 sequences/s).
+#[cfg(target_arch = "wasm32")]
 const CPU_ROWS_PER_PASS: usize = 128;
 
 /// A model ready to predict, with its card and the device it lives on.
@@ -80,12 +89,28 @@ impl Predictor {
     /// one-hot (finite-difference checks perturb it).
     pub async fn predict_encoded_async(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
         let rows = input.dims()[0];
-        if rows <= CPU_ROWS_PER_PASS || self.device != Device::flex() {
+        let pass_rows = CPU_ROWS_PER_PASS.min(rows.div_ceil(cpu_workers()));
+        if rows <= pass_rows || self.device != Device::flex() {
             return read_floats(self.model.forward(input)).await;
         }
-        let mut predictions = Vec::with_capacity(rows);
-        for part in input.split(CPU_ROWS_PER_PASS, 0) {
-            predictions.extend(read_floats(self.model.forward(part)).await?);
+        let passes = self.predict_passes(input.split(pass_rows, 0)).await?;
+        Ok(passes.concat())
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn predict_passes(&self, passes: Vec<Tensor<3>>) -> Result<Vec<Vec<f32>>, ReadbackError> {
+        use rayon::prelude::*;
+        passes
+            .into_par_iter()
+            .map(|pass| block_on(read_floats(self.model.forward(pass))))
+            .collect()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    async fn predict_passes(&self, passes: Vec<Tensor<3>>) -> Result<Vec<Vec<f32>>, ReadbackError> {
+        let mut predictions = Vec::with_capacity(passes.len());
+        for pass in passes {
+            predictions.push(read_floats(self.model.forward(pass)).await?);
         }
         Ok(predictions)
     }
@@ -102,6 +127,18 @@ impl Predictor {
     pub fn predict_encoded(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
         block_on(self.predict_encoded_async(input))
     }
+}
+
+/// Forward passes the CPU can run at once.
+#[cfg(not(target_arch = "wasm32"))]
+fn cpu_workers() -> usize {
+    rayon::current_num_threads()
+}
+
+/// A page's WebAssembly runs on one thread.
+#[cfg(target_arch = "wasm32")]
+fn cpu_workers() -> usize {
+    1
 }
 
 /// A tensor's values as `f32`, whatever the device's float type. Asynchronous because a browser
