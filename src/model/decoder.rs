@@ -1,41 +1,24 @@
-use burn::nn::conv::ConvTranspose1d;
 use burn::prelude::*;
 
 use super::config::CrmnetConfig;
-use super::layers::{Layout, upsampling_conv};
+use super::layers::{Layout, UpsamplingConv, upsampling_conv};
 use super::se::ConvSe;
 
 /// One decoder level: a stride-2 transposed convolution (linear), concatenation with the
 /// matching encoder skip, and two convolution units.
 #[derive(Module, Debug)]
 pub struct DecoderLevel {
-    upsample: ConvTranspose1d,
+    upsample: UpsamplingConv,
     first: ConvSe,
     second: ConvSe,
 }
 
 impl DecoderLevel {
     fn forward(&self, x: Tensor<3>, skip: Tensor<3>) -> Tensor<3> {
-        let layout = Layout::on(&x.device());
-        let length = skip.dims()[layout.length_axis()];
-        let up = self
-            .upsample
-            .forward(layout.convert(x, Layout::ChannelsFirst));
-        let up = crop_like_tensorflow_same(up, length, self.upsample.kernel_size);
-        let x = Tensor::cat(
-            vec![Layout::ChannelsFirst.convert(up, layout), skip],
-            layout.channel_axis(),
-        );
+        let channel_axis = Layout::on(&x.device()).channel_axis();
+        let x = Tensor::cat(vec![self.upsample.forward(x), skip], channel_axis);
         self.second.forward(self.first.forward(x))
     }
-}
-
-/// A transposed convolution with TensorFlow's `same` padding yields exactly `stride * length`
-/// positions, cropping `(kernel - stride) / 2` (rounded down) on the left and the rest on the
-/// right. burn's symmetric `padding` cannot express that, so the full output is cropped here.
-fn crop_like_tensorflow_same(full: Tensor<3>, length: usize, kernel_size: usize) -> Tensor<3> {
-    let left = (kernel_size.saturating_sub(2)) / 2;
-    full.narrow(2, left, length)
 }
 
 #[derive(Module, Debug)]
