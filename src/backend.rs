@@ -111,3 +111,37 @@ fn wgpu_device() -> Result<Device, BackendError> {
                 .into(),
     })
 }
+
+/// Forward passes the CPU can run at once.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn cpu_workers() -> usize {
+    rayon::current_num_threads()
+}
+
+/// A page's WebAssembly runs on one thread.
+#[cfg(target_arch = "wasm32")]
+pub fn cpu_workers() -> usize {
+    1
+}
+
+/// Runs two independent parts of a forward pass on `device`, concurrently on flex natively:
+/// for one sequence burn-flex's matrix products leave a core idle much of the time (the full
+/// model's paired transformer blocks run concurrently: README, Benchmarks). Elsewhere one after
+/// the other: GPUs queue the work anyway, and autodiff devices record one graph.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn join<A: Send, B: Send>(
+    device: &Device,
+    first: impl FnOnce() -> A + Send,
+    second: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if *device == Device::flex() {
+        rayon::join(first, second)
+    } else {
+        (first(), second())
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+pub fn join<A, B>(_: &Device, first: impl FnOnce() -> A, second: impl FnOnce() -> B) -> (A, B) {
+    (first(), second())
+}

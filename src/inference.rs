@@ -7,6 +7,7 @@ pub(crate) use futures_lite::future::block_on;
 
 use burn::prelude::*;
 
+use crate::backend::cpu_workers;
 use crate::data::batching::one_hot_batch;
 use crate::model::Crmnet;
 use crate::weights::ModelCard;
@@ -127,18 +128,6 @@ impl Predictor {
     pub fn predict_encoded(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
         block_on(self.predict_encoded_async(input))
     }
-}
-
-/// Forward passes the CPU can run at once.
-#[cfg(not(target_arch = "wasm32"))]
-fn cpu_workers() -> usize {
-    rayon::current_num_threads()
-}
-
-/// A page's WebAssembly runs on one thread.
-#[cfg(target_arch = "wasm32")]
-fn cpu_workers() -> usize {
-    1
 }
 
 /// A tensor's values as `f32`, whatever the device's float type. Asynchronous because a browser

@@ -2,6 +2,8 @@ use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, softmax};
 
+use crate::backend::join;
+
 use super::config::{CrmnetConfig, PositionMode, TransformerWiring};
 use super::layers::dense;
 
@@ -134,9 +136,15 @@ impl Transformer {
             .split_first()
             .expect("validated: at least two blocks");
         let (last, middle) = rest.split_last().expect("validated: at least two blocks");
+        let device = x.device();
         let x = middle.chunks(2).fold(first.forward(x), |x, pair| {
-            let side = pair[0].forward(x.clone());
-            pair[1].forward(x) + side
+            let side_input = x.clone();
+            let (side, main) = join(
+                &device,
+                || pair[0].forward(side_input),
+                || pair[1].forward(x),
+            );
+            main + side
         });
         last.forward(x)
     }
