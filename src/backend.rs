@@ -47,9 +47,20 @@ impl Backend {
         }
     }
 
-    /// `count` devices for data-parallel training. The CPU backends have one device, which
-    /// `count` workers then share (useful to exercise the multi-device path, not for speed);
-    /// GPU backends need `count` distinct devices.
+    /// Training workers per device by default: on the CPU one per core, each running the
+    /// forward and backward pass of its own part of the device's batch (burn's CPU kernels keep
+    /// only 1.2 of 2 cores busy on one pass: README, Benchmarks); on a GPU one.
+    pub fn workers_per_device(self) -> usize {
+        if self.is_cpu() { cpu_workers() } else { 1 }
+    }
+
+    pub fn is_cpu(self) -> bool {
+        matches!(self, Backend::Flex | Backend::Ndarray)
+    }
+
+    /// `count` devices for data-parallel training. The CPU backends have one device, returned
+    /// `count` times (which exercises the multi-device path; the cores are used by
+    /// [`Backend::workers_per_device`]); GPU backends need `count` distinct devices.
     pub fn devices(self, count: usize) -> Result<Vec<Device>, BackendError> {
         match self {
             Backend::Flex | Backend::Ndarray => Ok(vec![self.device()?; count]),

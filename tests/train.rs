@@ -260,6 +260,7 @@ fn train_on_devices(
     dir: &Path,
     data: &str,
     devices: usize,
+    cpu_workers: usize,
     micro_batch: Option<usize>,
     rate: f64,
     shuffle_buffer: usize,
@@ -297,6 +298,8 @@ fn train_on_devices(
         "1",
         "--devices",
         &devices.to_string(),
+        "--cpu-workers",
+        &cpu_workers.to_string(),
     ]);
     if devices == 2 {
         assert!(
@@ -313,12 +316,13 @@ fn train_on_devices(
 }
 
 #[test]
-fn two_devices_or_two_passes_train_like_one_device_with_the_same_global_batch() {
+fn two_devices_two_workers_or_two_passes_train_like_one_device_with_the_same_global_batch() {
     let dir = tempfile::tempdir().unwrap();
     let simulated = std::fs::read_to_string(simulate(dir.path(), 1024, 5)).unwrap();
     let rows: Vec<&str> = simulated.lines().collect();
     // Four steps, each on a global batch of 256 that is a half-batch of 128 rows twice, read in
-    // order: split over two devices or two passes of 128 rows, each device or pass normalises
+    // order: split over two devices, two CPU workers or two passes of 128 rows, each device,
+    // worker or pass normalises
     // exactly the rows one device normalises, so only the data-parallel and accumulation
     // machinery (sharding, gradient transfer and sum, the optimiser step) can make runs differ.
     let mut twin = String::from("sequence\texpression\tsplit\n");
@@ -335,16 +339,21 @@ fn two_devices_or_two_passes_train_like_one_device_with_the_same_global_batch() 
     let twin_file = dir.path().join("twin.tsv");
     std::fs::write(&twin_file, twin).unwrap();
     let twin_file = twin_file.to_str().unwrap();
-    let one = train_on_devices(dir.path(), twin_file, 1, None, 4e-3, 1);
-    let two = train_on_devices(dir.path(), twin_file, 2, None, 4e-3, 1);
-    let passes = train_on_devices(dir.path(), twin_file, 1, Some(128), 4e-3, 1);
+    let one = train_on_devices(dir.path(), twin_file, 1, 1, None, 4e-3, 1);
+    let two = train_on_devices(dir.path(), twin_file, 2, 1, None, 4e-3, 1);
+    let workers = train_on_devices(dir.path(), twin_file, 1, 2, None, 4e-3, 1);
+    let passes = train_on_devices(dir.path(), twin_file, 1, 1, Some(128), 4e-3, 1);
     // The yardstick: what a step 10% off does to the same run. Data parallelism and gradient
     // accumulation must stay far below it (they agree exactly here, but summation order may
     // differ).
-    let off = train_on_devices(dir.path(), twin_file, 1, None, 4.4e-3, 1);
+    let off = train_on_devices(dir.path(), twin_file, 1, 1, None, 4.4e-3, 1);
     assert!(
         (one - two).abs() < 0.1 * (one - off).abs(),
         "train loss {one} on one device, {two} on two, {off} with a 10% larger step"
+    );
+    assert!(
+        (one - workers).abs() < 0.1 * (one - off).abs(),
+        "train loss {one} with one CPU worker, {workers} with two, {off} with a 10% larger step"
     );
     assert!(
         (one - passes).abs() < 0.1 * (one - off).abs(),
@@ -354,8 +363,8 @@ fn two_devices_or_two_passes_train_like_one_device_with_the_same_global_batch() 
     // Shuffled ordinary data: the devices' batch statistics differ (as in any data-parallel
     // training without synchronised batch norm), and the training loss still agrees closely.
     let data = simulate(dir.path(), 3000, 7);
-    let one = train_on_devices(dir.path(), &data, 1, None, 2e-3, 100_000);
-    let two = train_on_devices(dir.path(), &data, 2, None, 2e-3, 100_000);
+    let one = train_on_devices(dir.path(), &data, 1, 1, None, 2e-3, 100_000);
+    let two = train_on_devices(dir.path(), &data, 2, 1, None, 2e-3, 100_000);
     assert!(
         (one - two).abs() < 1e-2 * one,
         "train loss {one} on one device, {two} on two"
@@ -427,6 +436,7 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
             vec!["--micro-batch-size", "0"],
             "micro_batch_size must be positive",
         ),
+        (vec!["--cpu-workers", "0"], "--cpu-workers must be positive"),
     ] {
         let mut all = vec!["train", "--data", &data, "--out", out];
         all.extend(args);

@@ -5,7 +5,8 @@
 //! device and summed there (burn's `GradientsAccumulator`), and one optimiser step updates the
 //! weights every device starts the next step from. One device is the same path with one worker.
 //! A device that cannot hold its whole shard computes it in several passes (micro-batches) whose
-//! gradients join the same sum: gradient accumulation on the same machinery.
+//! gradients join the same sum: gradient accumulation on the same machinery. A CPU device
+//! serves several workers, one per core, the same way several GPUs do.
 
 use anyhow::{Result, anyhow};
 use burn::data::dataloader::{DataLoaderIterator, Progress};
@@ -93,7 +94,8 @@ impl DataLoaderIterator<Shard> for OneShard {
 }
 
 pub struct DataParallel {
-    /// Autodiff devices; the first holds the weights and the optimiser state.
+    /// The workers' autodiff devices (a device once per worker on it); the first holds the
+    /// weights and the optimiser state.
     devices: Vec<Device>,
     workers: MultiDevicesTrainStep<Trainee>,
     huber_delta: f32,
@@ -103,14 +105,22 @@ pub struct DataParallel {
 }
 
 impl DataParallel {
+    /// `workers_per_device` workers share each device, each with its own part of the batch
+    /// (whose batch norm normalises over that part, as on several GPUs).
     pub fn new(
         devices: Vec<Device>,
+        workers_per_device: usize,
         huber_delta: f64,
         sequence_length: usize,
         micro_batch_size: Option<usize>,
     ) -> Self {
         assert!(!devices.is_empty(), "at least one device");
+        assert!(workers_per_device > 0, "at least one worker per device");
         assert_ne!(micro_batch_size, Some(0), "micro-batches need rows");
+        let devices: Vec<Device> = devices
+            .iter()
+            .flat_map(|device| std::iter::repeat_n(device.clone(), workers_per_device))
+            .collect();
         let workers = MultiDevicesTrainStep::new(&devices);
         Self {
             devices,
@@ -125,7 +135,7 @@ impl DataParallel {
         &self.devices[0]
     }
 
-    /// One optimiser step on `batch` split evenly over the devices (each device's part in passes
+    /// One optimiser step on `batch` split evenly over the workers (each worker's part in passes
     /// of at most `micro_batch_size` rows); returns the updated model and the batch's mean loss.
     pub fn step(
         &self,

@@ -79,6 +79,11 @@ pub struct TrainArgs {
     /// passes (for a GPU that cannot hold --batch-size rows at once)
     #[arg(long)]
     micro_batch_size: Option<usize>,
+    /// Workers sharing a CPU device, each computing its own part of the device's batch
+    /// concurrently; batch norm then normalises over each part, as on several GPUs (1: the
+    /// whole batch in one pass) [default: one per core]
+    #[arg(long)]
+    cpu_workers: Option<usize>,
     #[arg(long, value_enum, default_value_t = Backend::default())]
     backend: Backend,
 }
@@ -194,6 +199,18 @@ fn architecture(arch: &str) -> Result<(String, CrmnetConfig)> {
     Ok((name, config))
 }
 
+fn workers_per_device(args: &TrainArgs) -> Result<usize> {
+    match args.cpu_workers {
+        None => Ok(args.backend.workers_per_device()),
+        Some(0) => bail!("--cpu-workers must be positive"),
+        Some(workers) if !args.backend.is_cpu() && workers > 1 => bail!(
+            "--cpu-workers is for the CPU backends (flex, ndarray), not {}",
+            args.backend
+        ),
+        Some(workers) => Ok(workers),
+    }
+}
+
 /// The backend's devices, switched to the recipe's precision before any tensor exists on them.
 fn training_devices(backend: Backend, recipe: &Recipe) -> Result<Vec<Device>> {
     let mut devices = backend.devices(recipe.devices)?;
@@ -257,6 +274,7 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
             .as_ref()
             .map_or_else(Recipe::default, |s| s.recipe.clone()),
     )?;
+    let workers_per_device = workers_per_device(&args)?;
     let devices: Vec<Device> = training_devices(args.backend, &recipe)?
         .into_iter()
         .map(Device::autodiff)
@@ -323,6 +341,7 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
     }
     let parallel = DataParallel::new(
         devices,
+        workers_per_device,
         recipe.huber_delta,
         card.sequence_length,
         recipe.micro_batch_size,

@@ -110,7 +110,13 @@ impl TrainingStep {
         let device = device(backend).autodiff();
         let (model, card) = model(preset, &device);
         Self {
-            parallel: DataParallel::new(vec![device], 1.0, card.sequence_length, micro_batch_size),
+            parallel: DataParallel::new(
+                vec![device],
+                backend.workers_per_device(),
+                1.0,
+                card.sequence_length,
+                micro_batch_size,
+            ),
             model: Some(model),
             optimizer: AdamConfig::new().init(),
         }
