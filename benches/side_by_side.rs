@@ -166,6 +166,7 @@ fn compare(preset: Preset, train_batch: usize, dir: &Path, matmul_rate: f64) -> 
 }
 
 fn main() -> ExitCode {
+    crmnet::allocator::keep_freed_memory();
     let dir = tempfile::tempdir().expect("temporary directory");
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("crmnet (flex backend) vs TensorFlow/Keras, same weights, {cores} CPU threads");

@@ -11,7 +11,7 @@ mod common;
 
 use std::sync::OnceLock;
 
-use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
 use crmnet::backend::Backend;
 use crmnet::inference::Predictor;
 use crmnet::interpret::{mutagenesis, saliency};
@@ -127,4 +127,10 @@ fn training(c: &mut Criterion) {
 }
 
 criterion_group!(benches, inference, interpretation, training);
-criterion_main!(benches);
+
+/// `criterion_main!`, after the command line's allocator settings.
+fn main() {
+    crmnet::allocator::keep_freed_memory();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

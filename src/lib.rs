@@ -1,6 +1,8 @@
 //! CRMnet (Ding et al. 2023), the promoter-to-expression model, on burn: one model code path for
 //! the native CLI and the WebAssembly package.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod allocator;
 pub mod backend;
 pub mod data;
 pub mod inference;

@@ -161,6 +161,7 @@ fn preset_name(name: &str) -> Result<Preset, String> {
 }
 
 fn main() -> ExitCode {
+    crmnet::allocator::keep_freed_memory();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Info(args) => info(args),
