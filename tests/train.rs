@@ -437,6 +437,10 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
             "micro_batch_size must be positive",
         ),
         (vec!["--cpu-workers", "0"], "--cpu-workers must be positive"),
+        (
+            vec!["--backend", "wgpu", "--cpu-workers", "2"],
+            "--cpu-workers is for the CPU backends",
+        ),
     ] {
         let mut all = vec!["train", "--data", &data, "--out", out];
         all.extend(args);
