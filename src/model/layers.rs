@@ -262,7 +262,7 @@ pub fn upsampling_conv(
 }
 
 impl UpsamplingConv {
-    pub fn kernel_size(&self) -> usize {
+    fn kernel_size(&self) -> usize {
         self.weight.dims()[2]
     }
 
@@ -365,6 +365,24 @@ mod tests {
 
     use super::*;
 
+    fn random_bias(channels: usize, device: &Device) -> Param<Tensor<1>> {
+        Param::from_tensor(Tensor::random([channels], Distribution::Default, device))
+    }
+
+    /// A random channels-first batch through both forward paths of a layer: the channels-last
+    /// path's output (back in channels-first layout) and its largest difference from the other.
+    fn channels_last_against_first(
+        shape: [usize; 3],
+        channels_first: impl Fn(Tensor<3>) -> Tensor<3>,
+        channels_last: impl Fn(Tensor<3>) -> Tensor<3>,
+    ) -> (Tensor<3>, f32) {
+        let x = Tensor::<3>::random(shape, Distribution::Default, &Device::flex());
+        let expected = channels_first(x.clone());
+        let last = channels_last(x.swap_dims(1, 2)).swap_dims(1, 2);
+        let difference = (last.clone() - expected).abs().max().into_scalar();
+        (last, difference)
+    }
+
     /// The batch-folded product computes burn's conv1d with TensorFlow's `same` padding:
     /// kernels wider than the sequence (their windows reach into the extra zero sequences),
     /// strides 1 and 2, odd and even lengths.
@@ -375,15 +393,13 @@ mod tests {
             for stride in [1, 2] {
                 for length in [1usize, 6, 7, 14] {
                     let mut conv = same_conv(5, 3, kernel_size, stride, &device);
-                    conv.bias =
-                        Param::from_tensor(Tensor::random([3], Distribution::Default, &device));
-                    let x = Tensor::<3>::random([3, 5, length], Distribution::Default, &device);
-                    let expected = conv.forward_channels_first(x.clone());
-                    let folded = conv
-                        .forward_channels_last(x.swap_dims(1, 2))
-                        .swap_dims(1, 2);
+                    conv.bias = random_bias(3, &device);
+                    let (folded, difference) = channels_last_against_first(
+                        [3, 5, length],
+                        |x| conv.forward_channels_first(x),
+                        |x| conv.forward_channels_last(x),
+                    );
                     assert_eq!(folded.dims(), [3, 3, length.div_ceil(stride)]);
-                    let difference: f32 = (folded - expected).abs().max().into_scalar();
                     assert!(
                         difference < 1e-5,
                         "kernel {kernel_size}, stride {stride}, length {length}: {difference}"
@@ -401,14 +417,13 @@ mod tests {
         for kernel_size in [1, 3, 5, 7, 11, 13] {
             for length in [1, 7, 14] {
                 let mut conv = upsampling_conv(5, 3, kernel_size, &device);
-                conv.bias = Param::from_tensor(Tensor::random([3], Distribution::Default, &device));
-                let x = Tensor::<3>::random([2, 5, length], Distribution::Default, &device);
-                let expected = conv.forward_channels_first(x.clone());
-                let polyphase = conv
-                    .forward_channels_last(x.swap_dims(1, 2))
-                    .swap_dims(1, 2);
+                conv.bias = random_bias(3, &device);
+                let (polyphase, difference) = channels_last_against_first(
+                    [2, 5, length],
+                    |x| conv.forward_channels_first(x),
+                    |x| conv.forward_channels_last(x),
+                );
                 assert_eq!(polyphase.dims(), [2, 3, 2 * length]);
-                let difference: f32 = (polyphase - expected).abs().max().into_scalar();
                 assert!(
                     difference < 1e-5,
                     "kernel {kernel_size}, length {length}: {difference}"
