@@ -1,4 +1,5 @@
 // Throughput of the package in Node: node pkg/bench.mjs [rows, default 512] [backend, default cpu]
+// [workers, default none: the model on the main thread]
 // Prints time to first prediction (module + embedded model load + one sequence), sequences/s
 // for predict at batch 128, and ms per saliency and per mutagenesis call (440 variants).
 import { readFileSync } from 'node:fs';
@@ -8,6 +9,7 @@ import { Predictor } from './index.js';
 
 const rows = Number(process.argv[2] ?? 512);
 const backend = process.argv[3] ?? 'cpu';
+const workers = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
 const root = fileURLToPath(new URL('..', import.meta.url));
 const data = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
 const sequences = readFileSync(join(data, 'test_native_complex.tsv'), 'utf8')
@@ -15,7 +17,7 @@ const sequences = readFileSync(join(data, 'test_native_complex.tsv'), 'utf8')
 
 const ms = (start) => performance.now() - start;
 let start = performance.now();
-const predictor = await Predictor.load({ backend });
+const predictor = await Predictor.load({ backend, workers });
 await predictor.predict(sequences.slice(0, 1));
 const first = ms(start);
 
@@ -32,7 +34,8 @@ const saliency = await time((s) => predictor.saliency(s), 10);
 const mutagenesis = await time((s) => predictor.mutagenesis(s, { batchSize: 440 }), 3);
 
 console.log(JSON.stringify({
-  runtime: `node ${process.version}`, backend: predictor.info().backend, rows,
+  runtime: `node ${process.version}`, backend: predictor.info().backend, workers: predictor.info().workers, rows,
   first_prediction_ms: Math.round(first), sequences_per_s: Number(perSecond.toFixed(1)),
   saliency_ms: Math.round(saliency), mutagenesis_ms: Math.round(mutagenesis),
 }));
+predictor.close();

@@ -1,26 +1,8 @@
 // The crmnet package: a thin, typed layer over the WebAssembly module (dist/, built by
-// build.sh) that loads it in browsers, bundlers and Node alike and splits long inputs into
-// batches so that the page stays responsive.
-import initialise, { Model } from './dist/crmnet.js';
-
-const wasmUrl = new URL('./dist/crmnet_bg.wasm', import.meta.url);
-const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-let started;
-
-/** Loads and instantiates the WebAssembly module once per page or process. */
-function start() {
-  started ??= (async () => {
-    // Node's fetch cannot read file: URLs; browsers and bundlers fetch the asset themselves.
-    const source = isNode ? await readLocal(wasmUrl) : wasmUrl;
-    await initialise({ module_or_path: source });
-  })();
-  return started;
-}
-
-async function readLocal(url) {
-  const { readFile } = await import('node:fs/promises');
-  return readFile(url);
-}
+// build.sh) that loads it in browsers, bundlers and Node alike, splits long inputs into
+// batches so that the page stays responsive, and can spread them over workers (pool.js).
+import { ThisThread, isNode, loadModel, readLocal } from './runtime.js';
+import { WorkerPool } from './pool.js';
 
 async function weightBytes(weights) {
   if (weights === undefined || weights === null) return undefined;
@@ -34,6 +16,12 @@ async function weightBytes(weights) {
     return new Uint8Array(await response.arrayBuffer());
   }
   throw new TypeError('weights: expected a Uint8Array, an ArrayBuffer or a URL');
+}
+
+function checkWorkers(workers) {
+  if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) {
+    throw new TypeError(`workers: expected a whole number of at least 1, got ${workers}`);
+  }
 }
 
 function checkSequences(sequences) {
@@ -52,30 +40,26 @@ function checkSequence(sequence) {
 /** Lets the event loop run (rendering, input) between batches. */
 const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-/** Errors from the module arrive as Error objects already; anything else is wrapped. */
-function asError(thrown) {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
-}
-
 export class Predictor {
-  #model;
+  /** A model on this thread ({@link ThisThread}) or models in workers ({@link WorkerPool}). */
+  #runner;
+  #closed = false;
 
-  constructor(model) {
-    if (!(model instanceof Model)) throw new TypeError('use Predictor.load() to create a Predictor');
-    this.#model = model;
+  constructor(runner) {
+    if (!(runner instanceof ThisThread || runner instanceof WorkerPool)) {
+      throw new TypeError('use Predictor.load() to create a Predictor');
+    }
+    this.#runner = runner;
   }
 
   /**
-   * @param {{ weights?: Uint8Array | ArrayBuffer | URL | string, backend?: 'auto' | 'webgpu' | 'cpu' }} [options]
+   * @param {{ weights?: Uint8Array | ArrayBuffer | URL | string, backend?: 'auto' | 'webgpu' | 'cpu', workers?: number }} [options]
    */
-  static async load({ weights, backend = 'auto' } = {}) {
-    await start();
+  static async load({ weights, backend = 'auto', workers } = {}) {
+    checkWorkers(workers);
     const bytes = await weightBytes(weights);
-    try {
-      return new Predictor(await Model.load(bytes, backend));
-    } catch (thrown) {
-      throw asError(thrown);
-    }
+    if (workers === undefined) return new Predictor(new ThisThread(await loadModel(bytes, backend)));
+    return new Predictor(await WorkerPool.load(bytes, backend, workers));
   }
 
   /**
@@ -85,43 +69,61 @@ export class Predictor {
    */
   async predict(sequences, { batchSize = 128, onProgress } = {}) {
     checkSequences(sequences);
+    const runner = this.#open();
     const size = Math.max(1, Math.floor(batchSize));
     const predictions = new Float32Array(sequences.length);
-    for (let start = 0; start < sequences.length; start += size) {
-      const batch = sequences.slice(start, start + size);
-      try {
-        predictions.set(await this.#model.predict(batch, start), start);
-      } catch (thrown) {
-        throw asError(thrown);
+    let next = 0;
+    let done = 0;
+    const failures = [];
+    // One loop per lane, each taking the next batch when its last is done, until all are done
+    // or one fails. Batches start in order, so the earliest failure names the first bad sequence.
+    const lane = async () => {
+      while (next < sequences.length && failures.length === 0) {
+        const start = next;
+        next += size;
+        const batch = sequences.slice(start, start + size);
+        try {
+          predictions.set(await runner.predict(batch, start), start);
+        } catch (error) {
+          failures.push({ start, error });
+          return;
+        }
+        done += batch.length;
+        onProgress?.(done, sequences.length);
+        await breathe();
       }
-      onProgress?.(start + batch.length, sequences.length);
-      await breathe();
-    }
+    };
+    await Promise.all(Array.from({ length: runner.lanes }, lane));
+    if (failures.length > 0) throw failures.reduce((a, b) => (b.start < a.start ? b : a)).error;
     return predictions;
   }
 
   /** Input x gradient saliency: `{ prediction, length, scores, gradient }`, `length x 4` (A C G T). */
   async saliency(sequence) {
     checkSequence(sequence);
-    try {
-      return await this.#model.saliency(sequence);
-    } catch (thrown) {
-      throw asError(thrown);
-    }
+    return this.#open().saliency(sequence);
   }
 
   /** Every single-base substitution: `{ reference, length, effects }`, `length x 4` (A C G T). */
   async mutagenesis(sequence, { batchSize = 128 } = {}) {
     checkSequence(sequence);
-    try {
-      return await this.#model.mutagenesis(sequence, Math.max(1, Math.floor(batchSize)));
-    } catch (thrown) {
-      throw asError(thrown);
-    }
+    return this.#open().mutagenesis(sequence, Math.max(1, Math.floor(batchSize)));
   }
 
-  /** `{ backend: 'webgpu' | 'cpu', card }`: where the model runs and its model card. */
+  /** `{ backend: 'webgpu' | 'cpu', workers, card }`: where the model runs and its model card. */
   info() {
-    return this.#model.info();
+    return { ...this.#open().info(), workers: this.#runner instanceof WorkerPool ? this.#runner.lanes : 0 };
+  }
+
+  /** Frees the model (and ends its workers); later calls throw. */
+  close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#runner.close();
+  }
+
+  #open() {
+    if (this.#closed) throw new Error('the predictor was closed');
+    return this.#runner;
   }
 }

@@ -4,6 +4,14 @@ import { Predictor } from '../../pkg/index.js';
 import { TfjsCrmnet, oneHot } from './crmnet-tfjs.js';
 
 async function loadRuntime(runtime, weightsUrl) {
+  if (runtime === 'crmnet-cpu-workers') {
+    // One worker per core, each predicting 64-sequence batches.
+    const predictor = await Predictor.load({ backend: 'cpu', workers: navigator.hardwareConcurrency });
+    return {
+      backend: `${predictor.info().backend} (${predictor.info().workers} workers)`,
+      predict: (sequences) => predictor.predict(sequences, { batchSize: 64 }),
+    };
+  }
   if (runtime.startsWith('crmnet-')) {
     const predictor = await Predictor.load({ backend: runtime.slice('crmnet-'.length) });
     return {

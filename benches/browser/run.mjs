@@ -17,6 +17,7 @@ const minSeconds = Number(process.env.CRMNET_BENCH_SECONDS ?? 3);
 // SwiftShader runs WebGPU on the CPU: small batches there.
 const runtimes = [
   { runtime: 'crmnet-cpu', batch: 64, compare: 64 },
+  { runtime: 'crmnet-cpu-workers', batch: 256, compare: 64 },
   { runtime: 'tfjs-wasm', batch: 64, compare: 64 },
   { runtime: 'crmnet-webgpu', batch: 8, compare: 8 },
   { runtime: 'tfjs-webgpu', batch: 8, compare: 8 },
@@ -53,16 +54,16 @@ let disagree = false;
 console.log(`Chromium ${browser.version()}, cross-origin isolated: ${isolated}`);
 for (const r of results) {
   if (r.error) {
-    console.log(`${r.runtime.padEnd(14)} unavailable: ${r.error}`);
+    console.log(`${r.runtime.padEnd(18)} unavailable: ${r.error}`);
     continue;
   }
   const difference = Math.max(...r.predictions.map((p, i) => Math.abs(p - reference[i])));
   disagree ||= !(difference <= 1e-3);
-  console.log(`${r.runtime.padEnd(14)} ${r.backend.padEnd(26)} first prediction ${(r.firstPredictionMs / 1000).toFixed(2)} s, `
+  console.log(`${r.runtime.padEnd(18)} ${r.backend.padEnd(26)} first prediction ${(r.firstPredictionMs / 1000).toFixed(2)} s, `
     + `${r.sequencesPerSecond.toFixed(1)} seq/s, max |diff| vs crmnet-cpu ${difference.toExponential(1)}`);
 }
 const rate = (name) => results.find((r) => r.runtime === name)?.sequencesPerSecond;
-for (const [ours, theirs] of [['crmnet-cpu', 'tfjs-wasm'], ['crmnet-webgpu', 'tfjs-webgpu']]) {
+for (const [ours, theirs] of [['crmnet-cpu', 'tfjs-wasm'], ['crmnet-cpu-workers', 'tfjs-wasm'], ['crmnet-webgpu', 'tfjs-webgpu']]) {
   if (rate(ours) && rate(theirs)) console.log(`${ours} / ${theirs}: ${(rate(ours) / rate(theirs)).toFixed(2)}x`);
 }
 process.exitCode = disagree ? 1 : 0;

@@ -97,6 +97,29 @@ for (const [backend, tolerance, count, withMutagenesis] of [['cpu', 1e-4, rows, 
   });
 }
 
+test('headless Chromium, two Web Workers on the CPU: predictions equal the native CLI within 1e-4', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  const result = await page.evaluate(async (sequences) => {
+    const { Predictor } = await import('/index.js');
+    const pool = await Predictor.load({ backend: 'cpu', workers: 2 });
+    const predictions = Array.from(await pool.predict(sequences, { batchSize: 16 }));
+    let error = null;
+    try {
+      await pool.predict([...sequences.slice(0, 40), 'ACZGT'], { batchSize: 16 });
+    } catch (thrown) {
+      error = `${thrown.constructor.name}: ${thrown.message}`;
+    }
+    const { workers, backend } = pool.info();
+    pool.close();
+    return { predictions, error, workers, backend };
+  }, sequences);
+  assert.deepEqual([result.workers, result.backend], [2, 'cpu']);
+  const worst = Math.max(...result.predictions.map((p, i) => Math.abs(p - expected[i])));
+  assert.ok(worst < 1e-4, `largest difference ${worst}`);
+  assert.match(result.error, /^Error: sequence 41: invalid character 'Z' at position 3/);
+});
+
 test('auto chooses WebGPU where the page has an adapter, else the CPU', { timeout: 300_000 }, async () => {
   const page = await browser.newPage();
   await page.goto(server.url);
@@ -119,7 +142,9 @@ test('a Vite build of a page importing the package runs in Chromium', { timeout:
     `import { Predictor } from 'crmnet';
      const predictor = await Predictor.load({ backend: 'cpu' });
      const [value] = await predictor.predict([${JSON.stringify(sequences[0])}]);
-     document.getElementById('out').textContent = String(value);`,
+     const pool = await Predictor.load({ backend: 'cpu', workers: 2 });
+     const [spread] = await pool.predict([${JSON.stringify(sequences[0])}]);
+     document.getElementById('out').textContent = value + ' ' + spread;`,
   );
   await build({ root: project, logLevel: 'silent', resolve: { alias: { crmnet: join(pkgDir, 'index.js') } } });
   const bundle = await serve(join(project, 'dist'), { index: 'index.html' });
@@ -127,8 +152,9 @@ test('a Vite build of a page importing the package runs in Chromium', { timeout:
     const page = await browser.newPage();
     await page.goto(bundle.url);
     await page.waitForFunction(() => document.getElementById('out').textContent !== '', null, { timeout: 120_000 });
-    const value = Number(await page.textContent('#out'));
-    assert.ok(Math.abs(value - expected[0]) < 1e-4, `${value} vs ${expected[0]}`);
+    for (const value of (await page.textContent('#out')).split(' ').map(Number)) {
+      assert.ok(Math.abs(value - expected[0]) < 1e-4, `${value} vs ${expected[0]}`);
+    }
     assert.ok(bundle.requests.some((url) => url.endsWith('.wasm')), 'the bundled wasm asset was fetched');
   } finally {
     await bundle.close();

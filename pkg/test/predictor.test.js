@@ -129,6 +129,39 @@ test('weights load from bytes and from a file URL, and auto picks the CPU in Nod
   assert.deepEqual(await fromBytes.predict(sample), await predictor.predict(sample));
 });
 
+test('workers: two worker threads predict what one thread predicts, and fail and close cleanly', async () => {
+  const pool = await Predictor.load({ backend: 'cpu', workers: 2 });
+  assert.deepEqual(pool.info(), { ...predictor.info(), workers: 2 });
+  const some = sequences.slice(0, 1000);
+  const progress = [];
+  const spread = await pool.predict(some, { batchSize: 128, onProgress: (done) => progress.push(done) });
+  assert.deepEqual(spread, await predictor.predict(some, { batchSize: 128 }));
+  assert.equal(progress.length, Math.ceil(1000 / 128));
+  assert.equal(progress.at(-1), 1000);
+  assert.ok(progress.every((done, i) => i === 0 || done > progress[i - 1]), 'progress only grows');
+
+  // Bad sequences in two batches on two workers: the first is named, whichever worker answers first.
+  const bad = [...sequences.slice(0, 300)];
+  bad[150] = 'ACGTZ';
+  bad[20] = 'AC-GT';
+  await assert.rejects(pool.predict(bad, { batchSize: 100 }), { name: 'Error', message: /^sequence 21: invalid character '-' at position 3/ });
+  await assert.rejects(pool.saliency('ACGU'), { message: /invalid character 'U' at position 4/ });
+  const sample = sequences.slice(0, 16);
+  assert.deepEqual(await pool.predict(sample), await predictor.predict(sample), 'works after errors');
+  assert.deepEqual(await pool.saliency(sequences[3]), await predictor.saliency(sequences[3]));
+  assert.deepEqual(await pool.mutagenesis(sequences[3]), await predictor.mutagenesis(sequences[3]));
+
+  pool.close();
+  await assert.rejects(pool.predict(sample), { message: /the predictor was closed/ });
+  assert.throws(() => pool.info(), { message: /the predictor was closed/ });
+  for (const workers of [0, 1.5, '2']) {
+    await assert.rejects(Predictor.load({ workers }), { name: 'TypeError', message: /workers: expected a whole number of at least 1/ });
+  }
+  await assert.rejects(Predictor.load({ workers: 2, weights: new Uint8Array([1, 2, 3]), backend: 'cpu' }), {
+    message: /the given weights: not a readable burnpack weights file/,
+  });
+});
+
 test('a fresh Node project installs the packed package and imports it by name', () => {
   const project = mkdtempSync(join(tmpdir(), 'crmnet-consumer-'));
   const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -140,9 +173,14 @@ test('a fresh Node project installs the packed package and imports it by name', 
     `import { Predictor } from 'crmnet';
      const predictor = await Predictor.load();
      const [value] = await predictor.predict([process.argv[2]]);
-     console.log(value);`,
+     const pool = await Predictor.load({ workers: 2 });
+     const [spread] = await pool.predict([process.argv[2]]);
+     console.log(value, spread);`,
   );
-  const output = execFileSync('node', ['main.js', sequences[0]], { cwd: project, encoding: 'utf8' });
+  // The process ends on its own, the pool's idle worker threads notwithstanding.
+  const output = execFileSync('node', ['main.js', sequences[0]], { cwd: project, encoding: 'utf8', timeout: 120_000 });
   const expected = Number(tsv(native(['predict', '--input', nativeTest]))[0].prediction);
-  assert.ok(Math.abs(Number(output) - expected) < 1e-4, `${output} vs ${expected}`);
+  for (const value of output.trim().split(' ').map(Number)) {
+    assert.ok(Math.abs(value - expected) < 1e-4, `${output} vs ${expected}`);
+  }
 });

@@ -1,0 +1,140 @@
+// Models in Web Workers (browsers) or worker threads (Node), one per worker, each on its own
+// core: WebAssembly threads would need a cross-origin isolated page and a nightly-built
+// standard library, whereas separate workers run anywhere.
+import { isNode } from './runtime.js';
+
+/** One worker and its pending requests. */
+class Remote {
+  #worker;
+  #pending = new Map();
+  #nextId = 0;
+  #failure = null;
+
+  static async spawn() {
+    if (isNode) {
+      const { Worker } = await import('node:worker_threads');
+      const script = new URL('./worker.js', import.meta.url);
+      return new Remote(new Worker(script));
+    }
+    // Written out in full so that bundlers (Vite, webpack) find and bundle the worker.
+    return new Remote(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+  }
+
+  constructor(worker) {
+    this.#worker = worker;
+    const receive = ({ id, result, error }) => {
+      const pending = this.#pending.get(id);
+      this.#pending.delete(id);
+      this.#keepAlive();
+      if (error === undefined) pending.resolve(result);
+      else pending.reject(new Error(error));
+    };
+    const fail = (reason) => this.#failAll(new Error(`crmnet worker failed: ${reason}`));
+    if (isNode) {
+      worker.on('message', receive);
+      worker.on('error', (error) => fail(error.message));
+      worker.on('exit', (code) => fail(`it exited with code ${code}`));
+      worker.unref();
+    } else {
+      worker.onmessage = ({ data }) => receive(data);
+      worker.onerror = (event) => fail(event.message || 'it could not start');
+      worker.onmessageerror = () => fail('a message could not be read');
+    }
+  }
+
+  /** Requests sent and not yet answered. */
+  get outstanding() {
+    return this.#pending.size;
+  }
+
+  call(call, ...args) {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextId++;
+    const answer = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
+    this.#worker.postMessage({ id, call, args });
+    this.#keepAlive();
+    return answer;
+  }
+
+  close() {
+    this.#failAll(new Error('the predictor was closed'));
+    this.#worker.terminate();
+  }
+
+  /** A Node process with no request outstanding may exit with its workers still idle. */
+  #keepAlive() {
+    if (!isNode) return;
+    if (this.#pending.size > 0) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  #failAll(error) {
+    this.#failure ??= error;
+    for (const { reject } of this.#pending.values()) reject(this.#failure);
+    this.#pending.clear();
+    this.#keepAlive();
+  }
+}
+
+/** The same calls as a model of this thread, on `workers` models: predictions spread over them. */
+export class WorkerPool {
+  #remotes;
+  #info;
+
+  /**
+   * `count` workers on the CPU; with `backend` 'auto' or 'webgpu' the first loads alone, and
+   * only if it ends up on the CPU do the others follow (one GPU is used from one worker: more
+   * would only queue on it).
+   */
+  static async load(bytes, backend, count) {
+    const remotes = [];
+    const spawn = async (workers, on) => {
+      const more = await Promise.all(Array.from({ length: workers }, () => Remote.spawn()));
+      remotes.push(...more);
+      const [info] = await Promise.all(more.map((remote) => remote.call('load', bytes, on)));
+      return info;
+    };
+    try {
+      const info = await spawn(backend === 'cpu' ? count : 1, backend);
+      if (info.backend === 'cpu' && remotes.length < count) await spawn(count - remotes.length, 'cpu');
+      return new WorkerPool(remotes, info);
+    } catch (error) {
+      remotes.forEach((remote) => remote.close());
+      throw error;
+    }
+  }
+
+  constructor(remotes, info) {
+    this.#remotes = remotes;
+    this.#info = info;
+  }
+
+  get lanes() {
+    return this.#remotes.length;
+  }
+
+  info() {
+    return this.#info;
+  }
+
+  /** Each call goes to the least busy worker: a caller keeping `lanes` batches in flight keeps all busy. */
+  predict(batch, firstIndex) {
+    return this.#take().call('predict', batch, firstIndex);
+  }
+
+  saliency(sequence) {
+    return this.#take().call('saliency', sequence);
+  }
+
+  mutagenesis(sequence, batchSize) {
+    return this.#take().call('mutagenesis', sequence, batchSize);
+  }
+
+  close() {
+    this.#remotes.forEach((remote) => remote.close());
+  }
+
+  #take() {
+    return this.#remotes.reduce((least, remote) => (remote.outstanding < least.outstanding ? remote : least));
+  }
+}

@@ -1,0 +1,79 @@
+// The WebAssembly module on the thread that imports this file (the page, a worker, Node's
+// main thread or a worker thread): loaded once, models made from it.
+import initialise, { Model } from './dist/crmnet.js';
+
+export const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
+const wasmUrl = new URL('./dist/crmnet_bg.wasm', import.meta.url);
+let started;
+
+/** Loads and instantiates the WebAssembly module once per thread. */
+function start() {
+  started ??= (async () => {
+    // Node's fetch cannot read file: URLs; browsers and bundlers fetch the asset themselves.
+    const source = isNode ? await readLocal(wasmUrl) : wasmUrl;
+    await initialise({ module_or_path: source });
+  })();
+  return started;
+}
+
+export async function readLocal(url) {
+  const { readFile } = await import('node:fs/promises');
+  return readFile(url);
+}
+
+/** Errors from the module arrive as Error objects already; anything else is wrapped. */
+export function asError(thrown) {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
+/** The model of burnpack `bytes` (the embedded default when undefined) on `backend`, on this thread. */
+export async function loadModel(bytes, backend) {
+  await start();
+  try {
+    return await Model.load(bytes, backend);
+  } catch (thrown) {
+    throw asError(thrown);
+  }
+}
+
+/** The calls a predictor makes, on a model of this thread; each rejects with an Error. */
+export class ThisThread {
+  #model;
+
+  constructor(model) {
+    this.#model = model;
+  }
+
+  /** Batches this runner works on at once. */
+  get lanes() {
+    return 1;
+  }
+
+  info() {
+    return this.#model.info();
+  }
+
+  predict(batch, firstIndex) {
+    return this.#call(() => this.#model.predict(batch, firstIndex));
+  }
+
+  saliency(sequence) {
+    return this.#call(() => this.#model.saliency(sequence));
+  }
+
+  mutagenesis(sequence, batchSize) {
+    return this.#call(() => this.#model.mutagenesis(sequence, batchSize));
+  }
+
+  close() {
+    this.#model.free();
+  }
+
+  async #call(work) {
+    try {
+      return await work();
+    } catch (thrown) {
+      throw asError(thrown);
+    }
+  }
+}
