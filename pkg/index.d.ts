@@ -6,10 +6,17 @@ export interface LoadOptions {
   weights?: Uint8Array | ArrayBuffer | URL | string;
   /** `'auto'` (default): WebGPU where the browser offers it, else the CPU. */
   backend?: Backend;
+  /**
+   * Run the model in this many Web Workers (Node: worker threads), each with its own copy of the
+   * model, and spread `predict`'s batches over them: one per core multiplies CPU throughput and
+   * keeps the calling thread free; no cross-origin isolation is needed. On WebGPU one worker is
+   * used. Absent (default): the model runs on the calling thread.
+   */
+  workers?: number;
 }
 
 export interface PredictOptions {
-  /** Sequences per forward pass (default 128); the event loop runs between batches. */
+  /** Sequences per forward pass (default 128); the event loop runs between batches, and with workers each takes the next batch. */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -49,6 +56,8 @@ export interface ModelCard {
 
 export interface Info {
   backend: 'webgpu' | 'cpu';
+  /** Workers the model runs in; 0 when it runs on the calling thread. */
+  workers: number;
   card: ModelCard;
 }
 
@@ -61,4 +70,6 @@ export declare class Predictor {
   saliency(sequence: string): Promise<SaliencyResult>;
   mutagenesis(sequence: string, options?: { batchSize?: number }): Promise<MutagenesisResult>;
   info(): Info;
+  /** Frees the model and ends its workers; later calls throw. */
+  close(): void;
 }

@@ -1,3 +1,4 @@
+import { Predictor } from './vendor/crmnet/index.js';
 import { parseSequences } from './parse.js';
 
 const $ = (id) => document.getElementById(id);
@@ -7,23 +8,9 @@ const COLORS = { A: '#1b9e3e', C: '#1f5fbf', G: '#e08a00', T: '#d1232a' };
 const FLANK_5 = 17;
 const FLANK_3 = 13;
 
-// --- the model, in a worker --------------------------------------------------------------
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-const pending = new Map();
-let nextId = 0;
-worker.onmessage = ({ data }) => {
-  if (data.progress) return showProgress(data.progress.done, data.progress.total);
-  const { resolve, reject } = pending.get(data.id);
-  pending.delete(data.id);
-  data.error === undefined ? resolve(data.result) : reject(new Error(data.error));
-};
-function ask(request) {
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve, reject });
-    worker.postMessage({ ...request, id });
-  });
-}
+// --- the model, off the page's thread: the package's Web Workers, one per core on the CPU
+// (a single one when WebGPU is there), so that the page never freezes --------------------
+const model = Predictor.load({ workers: navigator.hardwareConcurrency || 1 });
 
 let rows = [];
 let sortKey = 'index';
@@ -59,7 +46,7 @@ async function predict(text, name) {
   $('predict').disabled = true;
   const started = performance.now();
   try {
-    const predictions = await ask({ type: 'predict', sequences: records.map((r) => r.sequence) });
+    const predictions = await (await model).predict(records.map((r) => r.sequence), { batchSize: 64, onProgress: showProgress });
     rows = records.map((record, index) => ({ ...record, index: index + 1, prediction: predictions[index] }));
     renderResults();
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
@@ -148,10 +135,10 @@ async function showDetail(id, sequence) {
   $('mutation').textContent = '';
   detail.scrollIntoView({ behavior: 'smooth' });
   try {
-    const saliency = await ask({ type: 'saliency', sequence });
+    const saliency = await (await model).saliency(sequence);
     $('detail-summary').textContent = `${id}: predicted expression ${saliency.prediction.toFixed(3)} (${sequence.length} nt)`;
     renderLogo(sequence, saliency);
-    const mutagenesis = await ask({ type: 'mutagenesis', sequence });
+    const mutagenesis = await (await model).mutagenesis(sequence, { batchSize: 110 });
     renderHeatmap(id, sequence, mutagenesis);
   } catch (error) {
     $('detail-summary').textContent = `${id}: ${error.message}`;
@@ -227,7 +214,7 @@ function renderHeatmap(id, sequence, { effects, length, reference }) {
 
 async function applyMutation(id, sequence, position, base, reference) {
   const mutant = sequence.slice(0, position) + base + sequence.slice(position + 1);
-  const [prediction] = await ask({ type: 'predict', sequences: [mutant] });
+  const [prediction] = await (await model).predict([mutant]);
   const change = prediction - reference;
   const name = `${id} ${sequence[position].toUpperCase()}${position + 1}${base}`;
   await showDetail(name, mutant);
@@ -259,8 +246,11 @@ for (const button of document.querySelectorAll('th button')) {
   };
 }
 
-ask({ type: 'load' }).then((info) => {
-  $('backend').textContent = info.backend === 'webgpu' ? 'WebGPU (this computer\'s GPU)' : 'CPU (WebAssembly)';
+model.then((predictor) => {
+  const info = predictor.info();
+  $('backend').textContent = info.backend === 'webgpu'
+    ? 'WebGPU (this computer\'s GPU)'
+    : `CPU (WebAssembly, ${info.workers} worker${info.workers === 1 ? '' : 's'})`;
   const card = info.card;
   const valid = card.metrics?.valid;
   const entries = [

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash pkg/build.sh
 rm -rf www/vendor/crmnet
 mkdir -p www/vendor/crmnet/dist
-cp pkg/index.js pkg/index.d.ts www/vendor/crmnet/
-cp pkg/dist/crmnet.js pkg/dist/crmnet_bg.wasm www/vendor/crmnet/dist/
+# The files the npm package publishes (package.json's "files"), README aside.
+node -e 'for (const file of require("./pkg/package.json").files) console.log(file)' | grep -v README |
+  while read -r file; do cp "pkg/$file" "www/vendor/crmnet/$file"; done

@@ -58,7 +58,7 @@ async function open(viewport, webgpu = false) {
 
 test('a biologist predicts, inspects and mutates promoters; nothing leaves the browser', { timeout: 600_000 }, async () => {
   const { page, outside, problems } = await open({ width: 1280, height: 900 });
-  assert.match(await page.textContent('#backend'), /CPU/);
+  assert.match(await page.textContent('#backend'), /^CPU \(WebAssembly, [1-9]\d* workers?\)$/);
   assert.match(await page.textContent('#privacy'), /never leave this browser/);
   assert.match(await page.textContent('#card'), /crmnet-web/);
 
