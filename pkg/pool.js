@@ -1,7 +1,7 @@
 // Models in Web Workers (browsers) or worker threads (Node), one per worker, each on its own
 // core: WebAssembly threads would need a cross-origin isolated page and a nightly-built
 // standard library, whereas separate workers run anywhere.
-import { isNode } from './runtime.js';
+import { ALL_POSITIONS, isNode } from './runtime.js';
 
 /** One worker and its pending requests. */
 class Remote {
@@ -126,8 +126,22 @@ export class WorkerPool {
     return this.#take().call('saliency', sequence);
   }
 
-  mutagenesis(sequence, batchSize) {
-    return this.#take().call('mutagenesis', sequence, batchSize);
+  /** The sequence's positions split among the workers, each predicting the variants of its part. */
+  async mutagenesis(sequence, batchSize) {
+    const scored = Math.min(sequence.length, this.#info.card.sequence_length);
+    const parts = Math.max(1, Math.min(this.#remotes.length, scored));
+    const firsts = Array.from({ length: parts }, (_, part) => Math.round((part * scored) / parts));
+    const results = await Promise.all(firsts.map((first, part) => {
+      const end = part + 1 < parts ? firsts[part + 1] : ALL_POSITIONS;
+      return this.#take().call('mutagenesis', sequence, batchSize, first, end);
+    }));
+    const effects = new Float32Array(results.reduce((total, result) => total + result.effects.length, 0));
+    let offset = 0;
+    for (const result of results) {
+      effects.set(result.effects, offset);
+      offset += result.effects.length;
+    }
+    return { reference: results[0].reference, length: effects.length / 4, effects };
   }
 
   close() {

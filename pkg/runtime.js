@@ -36,6 +36,9 @@ export async function loadModel(bytes, backend) {
   }
 }
 
+/** The largest position the module takes (a 32-bit index): "to the end of the sequence". */
+export const ALL_POSITIONS = 0xffffffff;
+
 /** The calls a predictor makes, on a model of this thread; each rejects with an Error. */
 export class ThisThread {
   #model;
@@ -61,8 +64,9 @@ export class ThisThread {
     return this.#call(() => this.#model.saliency(sequence));
   }
 
-  mutagenesis(sequence, batchSize) {
-    return this.#call(() => this.#model.mutagenesis(sequence, batchSize));
+  /** The substitutions at positions `first` to `end` (clamped to the sequence and the model's input). */
+  mutagenesis(sequence, batchSize, first = 0, end = ALL_POSITIONS) {
+    return this.#call(() => this.#model.mutagenesis(sequence, batchSize, first, end));
   }
 
   close() {

@@ -4,19 +4,15 @@ import { ThisThread, isNode, loadModel } from './runtime.js';
 
 let runner;
 
-const calls = {
-  async load(bytes, backend) {
-    runner = new ThisThread(await loadModel(bytes, backend));
-    return runner.info();
-  },
-  predict: (batch, firstIndex) => runner.predict(batch, firstIndex),
-  saliency: (sequence) => runner.saliency(sequence),
-  mutagenesis: (sequence, batchSize) => runner.mutagenesis(sequence, batchSize),
-};
+async function load(bytes, backend) {
+  runner = new ThisThread(await loadModel(bytes, backend));
+  return runner.info();
+}
 
 async function answer(port, { id, call, args }) {
   try {
-    const result = await calls[call](...args);
+    // `call` is 'load' or a method of ThisThread: predict, saliency, mutagenesis.
+    const result = await (call === 'load' ? load(...args) : runner[call](...args));
     // Predictions move to the caller rather than being copied.
     port.postMessage({ id, result }, result instanceof Float32Array ? [result.buffer] : []);
   } catch (thrown) {

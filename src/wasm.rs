@@ -155,13 +155,21 @@ impl Model {
         })
     }
 
-    /// `{ reference, length, effects }`: the predicted change of every single-base substitution,
-    /// `length x 4`, predicted in batches of `batch_size` variants.
-    pub fn mutagenesis(&self, sequence: String, batch_size: usize) -> Promise {
+    /// `{ reference, length, effects }`: the predicted change of every single-base substitution
+    /// at positions `first_position..end_position` (clamped to the sequence and the model's
+    /// input; workers each take a part), `length x 4`, predicted in batches of `batch_size`.
+    pub fn mutagenesis(
+        &self,
+        sequence: String,
+        batch_size: usize,
+        first_position: usize,
+        end_position: usize,
+    ) -> Promise {
         let predictor = self.predictor.clone();
         future_to_promise(async move {
             let codes = encode_all(&[sequence], 0)?.remove(0);
-            let result = mutagenesis_async(&predictor, &codes, batch_size)
+            let positions = first_position..end_position;
+            let result = mutagenesis_async(&predictor, &codes, positions, batch_size)
                 .await
                 .map_err(error)?;
             let object = Object::new();

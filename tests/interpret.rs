@@ -83,8 +83,20 @@ fn saliency_gradient_matches_finite_differences() {
 fn mutagenesis_equals_explicit_predictions_of_every_variant() {
     let predictor = predictor();
     let codes = real_sequences(1).remove(0);
-    let result = mutagenesis(&predictor, &codes, 64).unwrap();
+    let result = mutagenesis(&predictor, &codes, 0..usize::MAX, 64).unwrap();
     assert_eq!(result.effects.len(), codes.len());
+    assert_eq!(result.first_position, 0);
+    // A part, as the npm package's workers each compute one: the same rows, clamped to the end.
+    let part = mutagenesis(&predictor, &codes, 100..200, 7).unwrap();
+    assert_eq!((part.first_position, part.effects.len()), (100, codes.len() - 100));
+    assert_eq!(part.reference, result.reference);
+    for (mine, whole) in part.effects.iter().zip(&result.effects[100..]) {
+        for (a, b) in mine.iter().zip(whole) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+    }
+    let beyond = mutagenesis(&predictor, &codes, 500..600, 7).unwrap();
+    assert_eq!((beyond.first_position, beyond.effects.len()), (codes.len(), 0));
     let mut variants = Vec::new();
     for position in 0..codes.len() {
         for base in 0..BASES as u8 {

@@ -110,10 +110,14 @@ test('headless Chromium, two Web Workers on the CPU: predictions equal the nativ
     } catch (thrown) {
       error = `${thrown.constructor.name}: ${thrown.message}`;
     }
+    const mutagenesis = await pool.mutagenesis(sequences[0], { batchSize: 110 });
     const { workers, backend } = pool.info();
     pool.close();
-    return { predictions, error, workers, backend };
+    return { predictions, error, workers, backend, mutagenesis: [mutagenesis.reference, mutagenesis.length, mutagenesis.effects.length] };
   }, sequences);
+  const [reference, length, effects] = result.mutagenesis;
+  assert.ok(Math.abs(reference - expected[0]) < 1e-4);
+  assert.deepEqual([length, effects], [110, 440]);
   assert.deepEqual([result.workers, result.backend], [2, 'cpu']);
   const worst = Math.max(...result.predictions.map((p, i) => Math.abs(p - expected[i])));
   assert.ok(worst < 1e-4, `largest difference ${worst}`);

@@ -149,7 +149,12 @@ test('workers: two worker threads predict what one thread predicts, and fail and
   const sample = sequences.slice(0, 16);
   assert.deepEqual(await pool.predict(sample), await predictor.predict(sample), 'works after errors');
   assert.deepEqual(await pool.saliency(sequences[3]), await predictor.saliency(sequences[3]));
-  assert.deepEqual(await pool.mutagenesis(sequences[3]), await predictor.mutagenesis(sequences[3]));
+  // Mutagenesis split between the two workers: the thread's effects, position by position.
+  const [parts, whole] = [await pool.mutagenesis(sequences[3]), await predictor.mutagenesis(sequences[3])];
+  assert.deepEqual([parts.reference, parts.length, parts.effects.length], [whole.reference, whole.length, whole.effects.length]);
+  parts.effects.forEach((effect, i) => assert.ok(Math.abs(effect - whole.effects[i]) < 1e-6, `${i}: ${effect} vs ${whole.effects[i]}`));
+  const short = await pool.mutagenesis('ACG');
+  assert.deepEqual(short, await predictor.mutagenesis('ACG'));
 
   pool.close();
   await assert.rejects(pool.predict(sample), { message: /the predictor was closed/ });

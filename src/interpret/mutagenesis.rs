@@ -1,13 +1,17 @@
+use std::ops::Range;
+
 use super::BASES;
 use crate::inference::{Predictor, ReadbackError};
 
-/// Predicted effect of every single-base substitution of one sequence.
+/// Predicted effect of every single-base substitution at some positions of one sequence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mutagenesis {
     /// Prediction for the sequence as written.
     pub reference: f32,
-    /// `[position][A, C, G, T]`: prediction of the sequence with that base at that position,
-    /// minus the reference prediction (0 for the written base).
+    /// The position of `effects[0]`.
+    pub first_position: usize,
+    /// `[position - first_position][A, C, G, T]`: prediction of the sequence with that base at
+    /// that position, minus the reference prediction (0 for the written base).
     pub effects: Vec<[f32; BASES]>,
 }
 
@@ -15,20 +19,28 @@ pub struct Mutagenesis {
 pub fn mutagenesis(
     predictor: &Predictor,
     channels: &[u8],
+    positions: Range<usize>,
     batch_size: usize,
 ) -> Result<Mutagenesis, ReadbackError> {
-    crate::inference::block_on(mutagenesis_async(predictor, channels, batch_size))
+    crate::inference::block_on(mutagenesis_async(
+        predictor, channels, positions, batch_size,
+    ))
 }
 
-/// Every variant is predicted in batches of `batch_size` sequences.
+/// The substitutions at `positions` (`0..usize::MAX` for all; clamped to the sequence and to
+/// the model's input, so that callers can split a sequence among workers without knowing
+/// either), predicted in batches of `batch_size` variants.
 pub async fn mutagenesis_async(
     predictor: &Predictor,
     channels: &[u8],
+    positions: Range<usize>,
     batch_size: usize,
 ) -> Result<Mutagenesis, ReadbackError> {
-    let positions = channels.len().min(predictor.card().sequence_length);
+    let scored = channels.len().min(predictor.card().sequence_length);
+    let positions = positions.start.min(scored)..positions.end.min(scored);
     // (position, base) of each variant, in the order they are predicted.
-    let variants: Vec<(usize, u8)> = (0..positions)
+    let variants: Vec<(usize, u8)> = positions
+        .clone()
         .flat_map(|position| {
             (0..BASES as u8)
                 .filter(move |&base| base != channels[position])
@@ -36,7 +48,7 @@ pub async fn mutagenesis_async(
         })
         .collect();
     let reference = predictor.predict_async(std::iter::once(channels)).await?[0];
-    let mut effects = vec![[0.0f32; BASES]; positions];
+    let mut effects = vec![[0.0f32; BASES]; positions.len()];
     for chunk in variants.chunks(batch_size.max(1)) {
         let sequences: Vec<Vec<u8>> = chunk
             .iter()
@@ -50,8 +62,12 @@ pub async fn mutagenesis_async(
             .predict_async(sequences.iter().map(Vec::as_slice))
             .await?;
         for (&(position, base), prediction) in chunk.iter().zip(predictions) {
-            effects[position][usize::from(base)] = prediction - reference;
+            effects[position - positions.start][usize::from(base)] = prediction - reference;
         }
     }
-    Ok(Mutagenesis { reference, effects })
+    Ok(Mutagenesis {
+        reference,
+        first_position: positions.start,
+        effects,
+    })
 }
