@@ -84,7 +84,10 @@ fn interpretation(c: &mut Criterion) {
         });
         group.bench_function("mutagenesis", |b| {
             let predictor = lazy(&model, preset, Backend::Flex);
-            b.iter(|| mutagenesis(predictor, &sequence, 0..usize::MAX, MUTAGENESIS_BATCH).expect("readback"))
+            b.iter(|| {
+                mutagenesis(predictor, &sequence, 0..usize::MAX, MUTAGENESIS_BATCH)
+                    .expect("readback")
+            })
         });
         group.finish();
     }

@@ -292,7 +292,8 @@ fn interpret(args: InterpretArgs, method: Interpretation) -> Result<()> {
                     (result.prediction, result.scores)
                 }
                 Interpretation::Mutagenesis => {
-                    let result = interpret::mutagenesis(&predictor, &record.channels, 0..usize::MAX, 256)?;
+                    let result =
+                        interpret::mutagenesis(&predictor, &record.channels, 0..usize::MAX, 256)?;
                     (result.reference, result.effects)
                 }
             };

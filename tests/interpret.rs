@@ -88,7 +88,10 @@ fn mutagenesis_equals_explicit_predictions_of_every_variant() {
     assert_eq!(result.first_position, 0);
     // A part, as the npm package's workers each compute one: the same rows, clamped to the end.
     let part = mutagenesis(&predictor, &codes, 100..200, 7).unwrap();
-    assert_eq!((part.first_position, part.effects.len()), (100, codes.len() - 100));
+    assert_eq!(
+        (part.first_position, part.effects.len()),
+        (100, codes.len() - 100)
+    );
     assert_eq!(part.reference, result.reference);
     for (mine, whole) in part.effects.iter().zip(&result.effects[100..]) {
         for (a, b) in mine.iter().zip(whole) {
@@ -96,7 +99,10 @@ fn mutagenesis_equals_explicit_predictions_of_every_variant() {
         }
     }
     let beyond = mutagenesis(&predictor, &codes, 500..600, 7).unwrap();
-    assert_eq!((beyond.first_position, beyond.effects.len()), (codes.len(), 0));
+    assert_eq!(
+        (beyond.first_position, beyond.effects.len()),
+        (codes.len(), 0)
+    );
     let mut variants = Vec::new();
     for position in 0..codes.len() {
         for base in 0..BASES as u8 {
