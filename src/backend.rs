@@ -135,17 +135,26 @@ pub fn cpu_workers() -> usize {
     1
 }
 
-/// Runs two independent parts of a forward pass on `device`, concurrently on flex natively:
+/// Whether `device` is flex, with or without autodiff (burn's device equality ignores
+/// autodiff: `Device::flex().autodiff() == Device::flex()`), where the CPU paths run: the
+/// batch-folded convolutions, concurrent passes and transformer pairs. With autodiff too:
+/// training steps and saliency measured faster there than on burn's conv1d (README, Backends).
+pub fn is_flex(device: &Device) -> bool {
+    *device == Device::flex()
+}
+
+/// Runs two independent parts of a forward pass on `device`, concurrently on flex natively
+/// (with autodiff too: its graph takes nodes from several threads, as with `--cpu-workers`):
 /// for one sequence burn-flex's matrix products leave a core idle much of the time (the full
-/// model's paired transformer blocks run concurrently: README, Benchmarks). Elsewhere one after
-/// the other: GPUs queue the work anyway, and autodiff devices record one graph.
+/// model's paired transformer blocks run concurrently: README, Benchmarks). Elsewhere one
+/// after the other: GPUs queue the work anyway.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn join<A: Send, B: Send>(
     device: &Device,
     first: impl FnOnce() -> A + Send,
     second: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    if *device == Device::flex() {
+    if is_flex(device) {
         rayon::join(first, second)
     } else {
         (first(), second())

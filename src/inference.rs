@@ -7,7 +7,7 @@ pub(crate) use futures_lite::future::block_on;
 
 use burn::prelude::*;
 
-use crate::backend::cpu_workers;
+use crate::backend::{cpu_workers, is_flex};
 use crate::data::batching::one_hot_batch;
 use crate::model::Crmnet;
 use crate::weights::ModelCard;
@@ -91,7 +91,7 @@ impl Predictor {
     pub async fn predict_encoded_async(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
         let rows = input.dims()[0];
         let pass_rows = CPU_ROWS_PER_PASS.min(rows.div_ceil(cpu_workers()));
-        if rows <= pass_rows || self.device != Device::flex() {
+        if rows <= pass_rows || !is_flex(&self.device) {
             return read_floats(self.model.forward(input)).await;
         }
         let passes = self.predict_passes(input.split(pass_rows, 0)).await?;

@@ -1,8 +1,10 @@
 mod common;
 
+use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use crmnet::backend::Backend;
 use crmnet::data::alphabet;
+use crmnet::data::batching::one_hot_batch;
 use crmnet::inference::Predictor;
 use crmnet::model::{Crmnet, CrmnetConfig, ParamCounts, PositionMode, Preset, TransformerWiring};
 use crmnet::weights::ModelCard;
@@ -150,4 +152,43 @@ fn a_batch_predicts_what_each_sequence_predicts_alone() {
         let alone = predict_on(Backend::Flex, &weights, std::slice::from_ref(sequence));
         assert_close(&alone, &together[i..=i], 1e-5);
     }
+}
+
+/// After optimiser steps on the CPU the model, in training (autodiff) and as its inference copy
+/// (validation uses that), computes what its weights compute when loaded afresh. The flex path
+/// keeps layouts of the convolution weights; kept across a step, they would go on computing
+/// the first weights. No dropout, so that forward passes in training are comparable.
+#[test]
+fn after_training_steps_the_model_computes_what_its_weights_say() {
+    let config = Preset::CrmnetTiny
+        .config()
+        .with_mlp_dropout(vec![0.0, 0.0])
+        .with_dropout(0.0);
+    let (training, plain) = (Device::flex().autodiff(), Device::flex());
+    let sequences = real_sequences(6);
+    let encode = |device: &Device| {
+        one_hot_batch(
+            sequences.iter().map(Vec::as_slice),
+            config.sequence_length,
+            device,
+        )
+    };
+    let floats = |t: Tensor<1>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let fresh = |device: &Device, record| {
+        Crmnet::new(&config, device)
+            .unwrap()
+            .load_record(record)
+            .forward(encode(device))
+    };
+    let mut model = Crmnet::new(&config, &training).unwrap();
+    let mut optimizer = AdamConfig::new().init();
+    for _ in 0..2 {
+        let loss = model.forward(encode(&training)).mean();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optimizer.step(1e-2, model, grads);
+    }
+    let trained = floats(model.forward(encode(&training)));
+    let inference = floats(model.valid().forward(encode(&plain)));
+    assert_close(&trained, &floats(fresh(&training, model.clone().into_record())), 1e-5);
+    assert_close(&inference, &floats(fresh(&plain, model.valid().into_record())), 1e-5);
 }

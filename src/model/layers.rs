@@ -12,6 +12,8 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::{conv_transpose1d, conv1d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, PadMode};
 
+use crate::backend::is_flex;
+
 fn glorot<const D: usize>(
     shape: [usize; D],
     fan_in: usize,
@@ -42,9 +44,10 @@ const BATCH_FOLDED_CONV: bool = cfg!(not(target_arch = "wasm32"));
 /// How the network lays out its activations, chosen by where it runs. Channels last
 /// (`[batch, length, channels]`, the Keras model's layout) where convolutions are the
 /// batch-folded product ([`SameConvRelu::forward`]): per-channel work then runs over contiguous
-/// rows, and the transformer and the flatten want it anyway. Channels first
-/// (`[batch, channels, length]`) where burn's conv1d runs (autodiff devices, GPUs, wasm), which
-/// would otherwise transpose around every convolution and batch norm.
+/// rows, and the transformer and the flatten want it anyway: flex natively, with or without
+/// autodiff (training steps and saliency measured faster than on burn's conv1d). Channels first
+/// (`[batch, channels, length]`) where burn's conv1d runs (ndarray, GPUs, wasm), which would
+/// otherwise transpose around every convolution and batch norm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     ChannelsFirst,
@@ -53,7 +56,7 @@ pub enum Layout {
 
 impl Layout {
     pub fn on(device: &Device) -> Self {
-        if BATCH_FOLDED_CONV && *device == Device::flex() {
+        if BATCH_FOLDED_CONV && is_flex(device) {
             Layout::ChannelsLast
         } else {
             Layout::ChannelsFirst
@@ -85,12 +88,39 @@ pub struct SameConvRelu {
     weight: Param<Tensor<3>>,
     bias: Param<Tensor<1>>,
     stride: usize,
-    /// The weight as the `[kernel_size * channels_in, channels_out]` matrix of the flex path,
-    /// made on first use: laying it out again on every call costs as much as a whole batch-1
-    /// product. Weights never change after a forward pass on flex (training updates them on
-    /// the autodiff device, whose path does not use this).
+    /// The weight as the `[kernel_size * channels_in, channels_out]` matrix of the flex path:
+    /// laying it out again on every call costs as much as a whole batch-1 product.
     #[module(skip)]
-    kernel_matrix: OnceLock<Tensor<2>>,
+    kernel_matrix: WeightLayout<Tensor<2>>,
+}
+
+/// A layout of a layer's weights for the flex path, made on a model's first call and kept for
+/// its later calls. Autodiff devices never keep it: there the weights change at every optimiser
+/// step, and a kept layout would go on computing the old ones. A clone starts empty, because
+/// clones are what get trained, forked or turned into the inference model.
+#[derive(Debug)]
+pub struct WeightLayout<T>(OnceLock<T>);
+
+impl<T> Default for WeightLayout<T> {
+    fn default() -> Self {
+        Self(OnceLock::new())
+    }
+}
+
+impl<T> Clone for WeightLayout<T> {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl<T: Clone> WeightLayout<T> {
+    fn get(&self, device: &Device, lay_out: impl FnOnce() -> T) -> T {
+        if device.is_autodiff() {
+            lay_out()
+        } else {
+            self.0.get_or_init(lay_out).clone()
+        }
+    }
 }
 
 /// A [`SameConvRelu`] with Glorot-uniform kernel and zero bias.
@@ -110,7 +140,7 @@ pub fn same_conv(
         ),
         bias: Initializer::Zeros.init([channels_out], device),
         stride,
-        kernel_matrix: OnceLock::new(),
+        kernel_matrix: WeightLayout::default(),
     }
 }
 
@@ -122,9 +152,9 @@ impl SameConvRelu {
     /// `unfold` as their im2col matrix without being copied (window rows overlap in memory,
     /// and flex's matmul takes any strides), so the kernel is packed once rather than once per
     /// sequence as in flex's own conv1d; the few windows that straddle two sequences are
-    /// computed and dropped. Elsewhere burn's conv1d runs: GPU matmuls refuse overlapping rows,
-    /// and on an autodiff device `unfold`'s backward is a loop over windows while conv1d's is
-    /// itself a convolution.
+    /// computed and dropped. On flex's autodiff device too: `unfold`'s backward is a loop over
+    /// windows, yet the training step measured faster than with conv1d (README, Backends).
+    /// Elsewhere burn's conv1d runs: GPU matmuls refuse overlapping rows.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         match Layout::on(&x.device()) {
             Layout::ChannelsFirst => self.forward_channels_first(x),
@@ -164,14 +194,14 @@ impl SameConvRelu {
         let (windows, rows_per_sequence) =
             batch_folded_windows(x, kernel_size, self.stride, left, right);
         // Windows are position-major (channels innermost), hence `[k, in, out]`.
-        let kernel_matrix = self.kernel_matrix.get_or_init(|| {
+        let kernel_matrix = self.kernel_matrix.get(&windows.device(), || {
             self.weight
                 .val()
                 .permute([2, 1, 0])
                 .reshape([kernel_size * channels_in, channels_out])
         });
         // The ReLU runs before the crop, over contiguous rows (faster than over the cropped view).
-        relu(windows.matmul(kernel_matrix.clone()) + self.bias.val().unsqueeze())
+        relu(windows.matmul(kernel_matrix) + self.bias.val().unsqueeze())
             .reshape([batch, rows_per_sequence, channels_out])
             .narrow(1, 0, out_length)
     }
@@ -222,9 +252,9 @@ pub struct UpsamplingConv {
     /// `[channels_in, channels_out, kernel_size]`, burn's conv_transpose1d layout.
     weight: Param<Tensor<3>>,
     bias: Param<Tensor<1>>,
-    /// The flex path's kernel, made on first use like [`SameConvRelu`]'s.
+    /// The flex path's kernel, kept like [`SameConvRelu`]'s.
     #[module(skip)]
-    polyphase: OnceLock<Polyphase>,
+    polyphase: WeightLayout<Polyphase>,
 }
 
 /// A stride-2 transposed convolution as one ordinary convolution with twice the output
@@ -257,7 +287,7 @@ pub fn upsampling_conv(
             device,
         ),
         bias: Initializer::Zeros.init([channels_out], device),
-        polyphase: OnceLock::new(),
+        polyphase: WeightLayout::default(),
     }
 }
 
@@ -300,7 +330,7 @@ impl UpsamplingConv {
     fn forward_channels_last(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, length, _] = x.dims();
         let channels_out = self.weight.dims()[1];
-        let polyphase = self.polyphase.get_or_init(|| self.polyphase());
+        let polyphase = self.polyphase.get(&x.device(), || self.polyphase());
         let (windows, rows_per_sequence) = batch_folded_windows(
             x,
             polyphase.window,
@@ -308,7 +338,7 @@ impl UpsamplingConv {
             polyphase.before,
             polyphase.window - 1 - polyphase.before,
         );
-        (windows.matmul(polyphase.kernel_matrix.clone()) + polyphase.bias.clone().unsqueeze())
+        (windows.matmul(polyphase.kernel_matrix) + polyphase.bias.unsqueeze())
             .reshape([batch, 2 * rows_per_sequence, channels_out])
             .narrow(1, 0, 2 * length)
     }
@@ -364,6 +394,17 @@ mod tests {
     use burn::tensor::Distribution;
 
     use super::*;
+
+    /// Channels last wherever the batch-folded product runs: flex, with autodiff too.
+    #[test]
+    fn layout_by_device() {
+        assert_eq!(Layout::on(&Device::flex()), Layout::ChannelsLast);
+        assert_eq!(Layout::on(&Device::flex().autodiff()), Layout::ChannelsLast);
+        #[allow(deprecated)]
+        let ndarray = Device::ndarray();
+        assert_eq!(Layout::on(&ndarray.clone().autodiff()), Layout::ChannelsFirst);
+        assert_eq!(Layout::on(&ndarray), Layout::ChannelsFirst);
+    }
 
     fn random_bias(channels: usize, device: &Device) -> Param<Tensor<1>> {
         Param::from_tensor(Tensor::random([channels], Distribution::Default, device))
