@@ -189,6 +189,14 @@ fn after_training_steps_the_model_computes_what_its_weights_say() {
     }
     let trained = floats(model.forward(encode(&training)));
     let inference = floats(model.valid().forward(encode(&plain)));
-    assert_close(&trained, &floats(fresh(&training, model.clone().into_record())), 1e-5);
-    assert_close(&inference, &floats(fresh(&plain, model.valid().into_record())), 1e-5);
+    assert_close(
+        &trained,
+        &floats(fresh(&training, model.clone().into_record())),
+        1e-5,
+    );
+    assert_close(
+        &inference,
+        &floats(fresh(&plain, model.valid().into_record())),
+        1e-5,
+    );
 }

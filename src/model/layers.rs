@@ -402,7 +402,10 @@ mod tests {
         assert_eq!(Layout::on(&Device::flex().autodiff()), Layout::ChannelsLast);
         #[allow(deprecated)]
         let ndarray = Device::ndarray();
-        assert_eq!(Layout::on(&ndarray.clone().autodiff()), Layout::ChannelsFirst);
+        assert_eq!(
+            Layout::on(&ndarray.clone().autodiff()),
+            Layout::ChannelsFirst
+        );
         assert_eq!(Layout::on(&ndarray), Layout::ChannelsFirst);
     }
 
