@@ -24,6 +24,7 @@ class Remote {
     this.#worker = worker;
     const receive = ({ id, result, error }) => {
       const pending = this.#pending.get(id);
+      if (!pending) return; // answered after the worker was given up
       this.#pending.delete(id);
       this.#keepAlive();
       if (error === undefined) pending.resolve(result);

@@ -156,7 +156,10 @@ test('workers: two worker threads predict what one thread predicts, and fail and
   const short = await pool.mutagenesis('ACG');
   assert.deepEqual(short, await predictor.mutagenesis('ACG'));
 
+  // Closed while predicting: the call rejects, whatever the workers were doing.
+  const running = pool.predict(some, { batchSize: 50 });
   pool.close();
+  await assert.rejects(running, { message: /the predictor was closed/ });
   await assert.rejects(pool.predict(sample), { message: /the predictor was closed/ });
   assert.throws(() => pool.info(), { message: /the predictor was closed/ });
   for (const workers of [0, 1.5, '2']) {
