@@ -453,15 +453,16 @@ mod tests {
         }
     }
 
-    /// The gradients (input and weight) of a layer's channels-last path on flex's autodiff
-    /// device (training and saliency run it: `unfold`'s backward, the kernel layouts' own)
-    /// against its channels-first path on burn's convolutions; the largest difference of each.
-    fn gradients_last_against_first(
+    /// Asserts that the gradients (input and weight) of a layer's channels-last path on flex's
+    /// autodiff device (training and saliency run it: `unfold`'s backward, the kernel layouts'
+    /// own) equal those of its channels-first path on burn's convolutions.
+    fn assert_gradients_agree(
+        layer: &str,
         shape: [usize; 3],
         weight: &Param<Tensor<3>>,
         channels_first: impl Fn(Tensor<3>) -> Tensor<3>,
         channels_last: impl Fn(Tensor<3>) -> Tensor<3>,
-    ) -> [f32; 2] {
+    ) {
         let device = Device::flex().autodiff();
         let x = Tensor::<3>::random(shape, Distribution::Default, &device);
         // A random weighting of the outputs, so that every output position matters differently.
@@ -476,10 +477,14 @@ mod tests {
         let (input_first, weight_first) = gradients(&channels_first);
         let (input_last, weight_last) =
             gradients(&|x: Tensor<3>| channels_last(x.swap_dims(1, 2)).swap_dims(1, 2));
-        [
+        let differences: [f32; 2] = [
             (input_last - input_first).abs().max().into_scalar(),
             (weight_last - weight_first).abs().max().into_scalar(),
-        ]
+        ];
+        assert!(
+            differences.iter().all(|d| *d < 1e-4),
+            "{layer}: {differences:?}"
+        );
     }
 
     #[test]
@@ -489,27 +494,21 @@ mod tests {
             for length in [1usize, 7, 14] {
                 for stride in [1, 2] {
                     let conv = same_conv(5, 3, kernel_size, stride, &device);
-                    let differences = gradients_last_against_first(
+                    assert_gradients_agree(
+                        &format!("conv, kernel {kernel_size}, stride {stride}, length {length}"),
                         [3, 5, length],
                         &conv.weight,
                         |x| conv.forward_channels_first(x),
                         |x| conv.forward_channels_last(x),
                     );
-                    assert!(
-                        differences.iter().all(|d| *d < 1e-4),
-                        "conv, kernel {kernel_size}, stride {stride}, length {length}: {differences:?}"
-                    );
                 }
                 let upsampling = upsampling_conv(5, 3, kernel_size, &device);
-                let differences = gradients_last_against_first(
+                assert_gradients_agree(
+                    &format!("upsampling, kernel {kernel_size}, length {length}"),
                     [2, 5, length],
                     &upsampling.weight,
                     |x| upsampling.forward_channels_first(x),
                     |x| upsampling.forward_channels_last(x),
-                );
-                assert!(
-                    differences.iter().all(|d| *d < 1e-4),
-                    "upsampling, kernel {kernel_size}, length {length}: {differences:?}"
                 );
             }
         }
