@@ -8,7 +8,7 @@ export interface LoadOptions {
   backend?: Backend;
   /**
    * Run the model in this many Web Workers (Node: worker threads), each with its own copy of the
-   * model, and spread `predict`'s batches over them: one per core multiplies CPU throughput and
+   * model, and spread `predict`'s batches (and `mutagenesis`'s positions) over them: one per core multiplies CPU throughput and
    * keeps the calling thread free; no cross-origin isolation is needed. On WebGPU one worker is
    * used. Absent (default): the model runs on the calling thread.
    */
@@ -62,12 +62,13 @@ export interface Info {
 }
 
 export declare class Predictor {
-  private constructor(model: unknown);
+  private constructor(runner: unknown);
   /** Loads the model; rejects with an Error naming the problem (bad weights, WebGPU unavailable). */
   static load(options?: LoadOptions): Promise<Predictor>;
   /** Predicted expression per sequence, in order. Rejects naming the first bad sequence and position. */
   predict(sequences: string[], options?: PredictOptions): Promise<Float32Array>;
   saliency(sequence: string): Promise<SaliencyResult>;
+  /** Split by position among the workers, when there are several. */
   mutagenesis(sequence: string, options?: { batchSize?: number }): Promise<MutagenesisResult>;
   info(): Info;
   /** Frees the model and ends its workers; later calls throw. */
