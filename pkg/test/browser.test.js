@@ -124,15 +124,21 @@ test('headless Chromium, two Web Workers on the CPU: predictions equal the nativ
   assert.match(result.error, /^Error: sequence 41: invalid character 'Z' at position 3/);
 });
 
-test('auto chooses WebGPU where the page has an adapter, else the CPU', { timeout: 300_000 }, async () => {
+test('auto chooses WebGPU where the page has an adapter, else the CPU; in workers too (one on WebGPU)', { timeout: 300_000 }, async () => {
   const page = await browser.newPage();
   await page.goto(server.url);
-  const { chosen, adapter } = await page.evaluate(async () => {
+  const { chosen, pooled, adapter } = await page.evaluate(async (sequence) => {
     const adapter = Boolean(await navigator.gpu?.requestAdapter());
     const { Predictor } = await import('/index.js');
-    return { chosen: (await Predictor.load()).info().backend, adapter };
-  });
+    const pool = await Predictor.load({ workers: 2 });
+    const [value] = await pool.predict([sequence]);
+    const { backend, workers } = pool.info();
+    pool.close();
+    return { chosen: (await Predictor.load()).info().backend, pooled: { backend, workers, value }, adapter };
+  }, sequences[0]);
   assert.equal(chosen, adapter ? 'webgpu' : 'cpu');
+  assert.deepEqual([pooled.backend, pooled.workers], adapter ? ['webgpu', 1] : ['cpu', 2]);
+  assert.ok(Math.abs(pooled.value - expected[0]) < 1e-3, `${pooled.value} vs ${expected[0]}`);
 });
 
 test('a Vite build of a page importing the package runs in Chromium', { timeout: 300_000 }, async () => {
