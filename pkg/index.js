@@ -75,8 +75,8 @@ export class Predictor {
     let next = 0;
     let done = 0;
     const failures = [];
-    // One loop per lane, each taking the next batch when its last is done, until all are done
-    // or one fails. Batches start in order, so the earliest failure names the first bad sequence.
+    // One loop per worker (one on this thread), each taking the next batch when its last is
+    // done, until all are done or one fails. Batches start in order, so the earliest failure names the first bad sequence.
     const lane = async () => {
       while (next < sequences.length && failures.length === 0) {
         const start = next;
@@ -93,7 +93,7 @@ export class Predictor {
         await breathe();
       }
     };
-    await Promise.all(Array.from({ length: runner.lanes }, lane));
+    await Promise.all(Array.from({ length: Math.max(1, runner.workers) }, lane));
     if (failures.length > 0) throw failures.reduce((a, b) => (b.start < a.start ? b : a)).error;
     return predictions;
   }
@@ -112,7 +112,8 @@ export class Predictor {
 
   /** `{ backend: 'webgpu' | 'cpu', workers, card }`: where the model runs and its model card. */
   info() {
-    return { ...this.#open().info(), workers: this.#runner instanceof WorkerPool ? this.#runner.lanes : 0 };
+    const runner = this.#open();
+    return { ...runner.info(), workers: runner.workers };
   }
 
   /** Frees the model (and ends its workers); later calls throw. */

@@ -110,7 +110,7 @@ export class WorkerPool {
     this.#info = info;
   }
 
-  get lanes() {
+  get workers() {
     return this.#remotes.length;
   }
 
@@ -118,7 +118,7 @@ export class WorkerPool {
     return this.#info;
   }
 
-  /** Each call goes to the least busy worker: a caller keeping `lanes` batches in flight keeps all busy. */
+  /** Each call goes to the least busy worker: a caller keeping one batch in flight per worker keeps all busy. */
   predict(batch, firstIndex) {
     return this.#take().call('predict', batch, firstIndex);
   }

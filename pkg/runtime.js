@@ -47,9 +47,9 @@ export class ThisThread {
     this.#model = model;
   }
 
-  /** Batches this runner works on at once. */
-  get lanes() {
-    return 1;
+  /** Workers the model runs in: none, it is on this thread. */
+  get workers() {
+    return 0;
   }
 
   info() {
