@@ -1,7 +1,8 @@
 // Throughput of the package in Node: node pkg/bench.mjs [rows, default 512] [backend, default cpu]
 // [workers, default none: the model on the main thread]
 // Prints time to first prediction (module + embedded model load + one sequence), sequences/s
-// for predict at batch 128, and ms per saliency and per mutagenesis call (440 variants).
+// for predict at batch 128, ms per saliency and per mutagenesis call (440 variants), and the
+// process's resident memory after the predictions (workers included: they are threads).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +25,7 @@ const first = ms(start);
 start = performance.now();
 await predictor.predict(sequences.slice(0, rows), { batchSize: 128 });
 const perSecond = rows / (ms(start) / 1000);
+const residentMb = process.memoryUsage().rss / 1e6;
 
 const time = async (call, repeats) => {
   start = performance.now();
@@ -37,5 +39,6 @@ console.log(JSON.stringify({
   runtime: `node ${process.version}`, backend: predictor.info().backend, workers: predictor.info().workers, rows,
   first_prediction_ms: Math.round(first), sequences_per_s: Number(perSecond.toFixed(1)),
   saliency_ms: Math.round(saliency), mutagenesis_ms: Math.round(mutagenesis),
+  resident_mb: Math.round(residentMb),
 }));
 predictor.close();

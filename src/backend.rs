@@ -138,7 +138,7 @@ pub fn cpu_workers() -> usize {
 /// Whether `device` is flex, with or without autodiff (burn's device equality ignores
 /// autodiff: `Device::flex().autodiff() == Device::flex()`), where the CPU paths run: the
 /// batch-folded convolutions, concurrent passes and transformer pairs. With autodiff too:
-/// training steps and saliency measured faster there than on burn's conv1d (README, Backends).
+/// training steps and saliency measured faster there than on burn's conv1d (README, Benchmarks).
 pub fn is_flex(device: &Device) -> bool {
     *device == Device::flex()
 }

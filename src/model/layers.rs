@@ -153,7 +153,7 @@ impl SameConvRelu {
     /// and flex's matmul takes any strides), so the kernel is packed once rather than once per
     /// sequence as in flex's own conv1d; the few windows that straddle two sequences are
     /// computed and dropped. On flex's autodiff device too: `unfold`'s backward is a loop over
-    /// windows, yet the training step measured faster than with conv1d (README, Backends).
+    /// windows, yet the training step measured faster than with conv1d (README, Benchmarks).
     /// Elsewhere burn's conv1d runs: GPU matmuls refuse overlapping rows.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         match Layout::on(&x.device()) {
