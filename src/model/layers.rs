@@ -238,10 +238,15 @@ fn batch_folded_windows(
         PadMode::Constant(0.0.into()),
     );
     let rows_per_sequence = padded_length / stride;
+    let rows = batch * rows_per_sequence;
+    // Cut the flat input to exactly `rows` windows rather than the windows to `rows`: on an
+    // autodiff device a cut's backward pass writes into zeros of the cut tensor's size, and the
+    // windows are `kernel_size` times the input's.
+    let (window, step) = (kernel_size * channels, stride * channels);
     let windows = padded
         .reshape([(batch + extra_sequences) * padded_length * channels])
-        .unfold::<2, _>(0, kernel_size * channels, stride * channels)
-        .narrow(0, 0, batch * rows_per_sequence);
+        .narrow(0, 0, (rows * step + window).saturating_sub(step))
+        .unfold::<2, _>(0, window, step);
     (windows, rows_per_sequence)
 }
 
