@@ -2,7 +2,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 
 use super::config::CrmnetConfig;
-use super::layers::{SameConvRelu, same_conv};
+use super::layers::{SameConvRelu, dropout, same_conv};
 use super::se::ConvSe;
 
 /// One encoder level: two convolution units, dropout, and (except at the bottom) a stride-2
@@ -48,9 +48,7 @@ impl Encoder {
     pub fn forward(&self, mut x: Tensor<3>) -> (Tensor<3>, Vec<Tensor<3>>) {
         let mut skips = Vec::with_capacity(self.levels.len() - 1);
         for level in &self.levels {
-            x = level
-                .dropout
-                .forward(level.second.forward(level.first.forward(x)));
+            x = dropout(&level.dropout, level.second.forward(level.first.forward(x)));
             if let Some(downsample) = &level.downsample {
                 skips.push(x.clone());
                 x = downsample.forward(x);

@@ -3,7 +3,7 @@ use burn::prelude::*;
 use burn::tensor::activation::leaky_relu;
 
 use super::config::CrmnetConfig;
-use super::layers::dense;
+use super::layers::{dense, dropout};
 use super::se::ConvSe;
 
 /// Convolution units without batch normalisation that narrow the decoder output.
@@ -82,9 +82,10 @@ impl Mlp {
     pub fn forward(&self, x: Tensor<3>) -> Tensor<1> {
         let x: Tensor<2> = x.flatten(1, 2);
         let x = self.hidden.iter().fold(x, |x, layer| {
-            layer
-                .dropout
-                .forward(leaky_relu(layer.linear.forward(x), LEAKY_SLOPE))
+            dropout(
+                &layer.dropout,
+                leaky_relu(layer.linear.forward(x), LEAKY_SLOPE),
+            )
         });
         self.output.forward(x).flatten(0, 1)
     }

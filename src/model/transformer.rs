@@ -5,7 +5,7 @@ use burn::tensor::activation::{relu, softmax};
 use crate::backend::join;
 
 use super::config::{CrmnetConfig, PositionMode, TransformerWiring};
-use super::layers::dense;
+use super::layers::{dense, dropout};
 
 /// Multi-head self-attention as Keras builds it: each head has its own `key_dim`-wide query,
 /// key and value projections (so the heads together are wider than the model), and scores are
@@ -88,13 +88,12 @@ impl TransformerBlock {
     }
 
     fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let attended = self
-            .attention_dropout
-            .forward(self.attention.forward(x.clone()));
+        let attended = dropout(&self.attention_dropout, self.attention.forward(x.clone()));
         let x = self.attention_norm.forward(x + attended);
-        let fed = self
-            .ffn_dropout
-            .forward(self.contract.forward(relu(self.expand.forward(x.clone()))));
+        let fed = dropout(
+            &self.ffn_dropout,
+            self.contract.forward(relu(self.expand.forward(x.clone()))),
+        );
         self.ffn_norm.forward(x + fed)
     }
 }
