@@ -8,9 +8,10 @@ export interface LoadOptions {
   backend?: Backend;
   /**
    * Run the model in this many Web Workers (Node: worker threads), each with its own copy of the
-   * model, and spread `predict`'s batches (and `mutagenesis`'s positions) over them: one per core multiplies CPU throughput and
-   * keeps the calling thread free; no cross-origin isolation is needed. On WebGPU one worker is
-   * used. Absent (default): the model runs on the calling thread.
+   * model, and spread `predict`'s batches (and `mutagenesis`'s positions) over them: one per
+   * core multiplies CPU throughput and keeps the calling thread free; no cross-origin isolation
+   * is needed. On WebGPU one worker is used. Absent (default): the model runs on the calling
+   * thread.
    */
   workers?: number;
 }

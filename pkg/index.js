@@ -76,7 +76,8 @@ export class Predictor {
     let done = 0;
     const failures = [];
     // One loop per worker (one on this thread), each taking the next batch when its last is
-    // done, until all are done or one fails. Batches start in order, so the earliest failure names the first bad sequence.
+    // done, until all are done or one fails. Batches start in order, so the earliest failure
+    // names the first bad sequence.
     const lane = async () => {
       while (next < sequences.length && failures.length === 0) {
         const start = next;

@@ -118,7 +118,10 @@ export class WorkerPool {
     return this.#info;
   }
 
-  /** Each call goes to the least busy worker: a caller keeping one batch in flight per worker keeps all busy. */
+  /**
+   * Each call goes to the least busy worker: a caller keeping one batch in flight per worker
+   * keeps all busy.
+   */
   predict(batch, firstIndex) {
     return this.#take().call('predict', batch, firstIndex);
   }
