@@ -200,3 +200,68 @@ fn after_training_steps_the_model_computes_what_its_weights_say() {
         1e-5,
     );
 }
+
+/// A training pass normalises by the batch's statistics, moves the running ones and
+/// differentiates through them on every backend: on flex's autodiff device (channels last, its
+/// own batch norm) as on ndarray's (channels first, burn's). Same weights, no dropout: the two
+/// agree on the predictions, the input's gradient, and what the inference copy computes after
+/// (the running statistics), which is not what it computed before.
+#[test]
+fn training_passes_normalise_by_the_batch_on_every_backend() {
+    let config = Preset::CrmnetTiny
+        .config()
+        .with_mlp_dropout(vec![0.0, 0.0])
+        .with_dropout(0.0);
+    let weights = weights_bytes(&config);
+    let sequences = real_sequences(6);
+    #[allow(deprecated)]
+    let devices = [Device::flex(), Device::ndarray()];
+    let floats = |data: TensorData| data.convert::<f32>().to_vec::<f32>().unwrap();
+    let passes: Vec<[Vec<f32>; 4]> = devices
+        .iter()
+        .map(|plain| {
+            let training = plain.clone().autodiff();
+            let encode = |device: &Device| {
+                one_hot_batch(
+                    sequences.iter().map(Vec::as_slice),
+                    config.sequence_length,
+                    device,
+                )
+            };
+            let (model, _) = crmnet::weights::from_bytes(weights.clone(), "test", &training)
+                .expect("weights load");
+            let before = floats(model.valid().forward(encode(plain)).into_data());
+            let input = encode(&training).require_grad();
+            let trained = model.forward(input.clone());
+            let gradient = input.grad(&trained.clone().sum().backward()).unwrap();
+            let after = floats(model.valid().forward(encode(plain)).into_data());
+            [
+                before,
+                floats(trained.into_data()),
+                floats(gradient.into_data()),
+                after,
+            ]
+        })
+        .collect();
+    // An untrained network predicts about 1e-4, so differences are measured against its scale.
+    let difference = |a: &[f32], b: &[f32]| {
+        let scale = b.iter().fold(0f32, |m, y| m.max(y.abs()));
+        a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale
+    };
+    let [flex, ndarray] = [&passes[0], &passes[1]];
+    let names = [
+        "inference before",
+        "training",
+        "input gradient",
+        "inference after",
+    ];
+    for (pass, name) in names.iter().enumerate() {
+        let apart = difference(&flex[pass], &ndarray[pass]);
+        assert!(apart < 1e-3, "{name}: flex and ndarray {apart} apart");
+    }
+    // Normalising by the batch is not the running statistics' map, and it moved them.
+    for pass in [flex, ndarray] {
+        assert!(difference(&pass[1], &pass[0]) > 0.05, "{pass:?}");
+        assert!(difference(&pass[3], &pass[0]) > 0.05, "{pass:?}");
+    }
+}

@@ -58,20 +58,56 @@ impl ConvSe {
         let layout = Layout::on(&x.device());
         let x = self.conv.forward(x);
         let gate = self.se.gate(x.clone());
-        if let (Some(norm), Layout::ChannelsLast) = (&self.norm, layout) {
-            return gated_norm_channels_last(norm, x, gate);
-        }
-        let gated = x * gate.unsqueeze_dim(layout.length_axis());
-        match &self.norm {
-            Some(norm) => norm.forward(gated),
-            None => gated,
+        match (&self.norm, layout) {
+            (Some(norm), Layout::ChannelsLast) if learns_from_batch(norm, &x) => {
+                batch_norm_train_channels_last(norm, x * gate.unsqueeze_dim(1))
+            }
+            (Some(norm), Layout::ChannelsLast) => gated_norm_channels_last(norm, x, gate),
+            (Some(norm), Layout::ChannelsFirst) => norm.forward(x * gate.unsqueeze_dim(2)),
+            (None, _) => x * gate.unsqueeze_dim(layout.length_axis()),
         }
     }
 }
 
-/// Batch normalisation of the gated `x * gate`, channels last, hence never on an autodiff
-/// device ([`Layout`]): the running statistics' per-channel affine map, its scale folded into
-/// the gate (one pass over the activations fewer than gating, then normalising).
+/// Whether `norm` normalises `x` by its batch statistics and updates its running ones, as
+/// burn's `BatchNorm::forward` decides: on an autodiff device, unless frozen (saliency's model
+/// is). Flex's autodiff device lays activations out channels last too ([`Layout`]), so
+/// training there must not take the running statistics' map.
+fn learns_from_batch(norm: &BatchNorm, x: &Tensor<3>) -> bool {
+    x.device().is_autodiff() && norm.training.is_enabled()
+}
+
+/// burn's training batch norm (biased batch variance, running statistics moved by
+/// `momentum`), channels last. burn's own wants channels on axis 1: given this layout as a
+/// transposed view, it copies it to reduce over the other axes and runs its element-wise passes
+/// over strided memory (a `crmnet-web` training step measured 8 % slower, README, Benchmarks);
+/// here the reductions run down contiguous rows.
+fn batch_norm_train_channels_last(norm: &BatchNorm, x: Tensor<3>) -> Tensor<3> {
+    let [batch, length, channels] = x.dims();
+    let device = x.device();
+    let rows = x.reshape([batch * length, channels]);
+    let mean = rows.clone().mean_dim(0);
+    let centered = rows - mean.clone();
+    let variance = centered.clone().square().mean_dim(0);
+    let scale = norm.gamma.val().unsqueeze() / (variance.clone() + norm.epsilon).sqrt();
+    let normalised = centered * scale + norm.beta.val().unsqueeze();
+    for (running, batch_statistic) in [(&norm.running_mean, mean), (&norm.running_var, variance)] {
+        let moved = running
+            .value_sync()
+            .to_device(&device)
+            .mul_scalar(1.0 - norm.momentum)
+            + batch_statistic
+                .detach()
+                .reshape([channels])
+                .mul_scalar(norm.momentum);
+        running.update(moved.detach());
+    }
+    normalised.reshape([batch, length, channels])
+}
+
+/// Batch normalisation of the gated `x * gate` by the running statistics, channels last: their
+/// per-channel affine map, its scale folded into the gate (one pass over the activations fewer
+/// than gating, then normalising).
 fn gated_norm_channels_last(norm: &BatchNorm, x: Tensor<3>, gate: Tensor<2>) -> Tensor<3> {
     let scale = norm.gamma.val() / (norm.running_var.value() + norm.epsilon).sqrt();
     let shift = norm.beta.val() - norm.running_mean.value() * scale.clone();
