@@ -216,7 +216,7 @@ fn training_passes_normalise_by_the_batch_on_every_backend() {
     let sequences = real_sequences(6);
     #[allow(deprecated)]
     let devices = [Device::flex(), Device::ndarray()];
-    let floats = |data: TensorData| data.convert::<f32>().to_vec::<f32>().unwrap();
+    let floats = |data: TensorData| data.convert::<f32>().try_to_vec::<f32>().unwrap();
     let passes: Vec<[Vec<f32>; 4]> = devices
         .iter()
         .map(|plain| {
