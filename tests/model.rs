@@ -201,11 +201,13 @@ fn after_training_steps_the_model_computes_what_its_weights_say() {
     );
 }
 
-/// A training pass normalises by the batch's statistics, moves the running ones and
-/// differentiates through them on every backend: on flex's autodiff device (channels last, its
-/// own batch norm) as on ndarray's (channels first, burn's). Same weights, no dropout: the two
-/// agree on the predictions, the input's gradient, and what the inference copy computes after
-/// (the running statistics), which is not what it computed before.
+/// A training pass normalises by the batch's statistics and moves the running ones on every
+/// backend: on flex's autodiff device (channels last, its own batch norm) as on ndarray's
+/// (channels first, burn's). Same weights, no dropout: the two agree on the predictions and on
+/// what the inference copy computes after (the running statistics), which is not what it
+/// computed before. (The gradients are compared at the layer, in `se.rs`: through a whole
+/// network at initialisation, rounding flips a ReLU now and then, which moves the gradient by
+/// per cents.)
 #[test]
 fn training_passes_normalise_by_the_batch_on_every_backend() {
     let config = Preset::CrmnetTiny
@@ -216,8 +218,8 @@ fn training_passes_normalise_by_the_batch_on_every_backend() {
     let sequences = real_sequences(6);
     #[allow(deprecated)]
     let devices = [Device::flex(), Device::ndarray()];
-    let floats = |data: TensorData| data.convert::<f32>().try_to_vec::<f32>().unwrap();
-    let passes: Vec<[Vec<f32>; 4]> = devices
+    let floats = |t: Tensor<1>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let passes: Vec<[Vec<f32>; 3]> = devices
         .iter()
         .map(|plain| {
             let training = plain.clone().autodiff();
@@ -230,17 +232,10 @@ fn training_passes_normalise_by_the_batch_on_every_backend() {
             };
             let (model, _) = crmnet::weights::from_bytes(weights.clone(), "test", &training)
                 .expect("weights load");
-            let before = floats(model.valid().forward(encode(plain)).into_data());
-            let input = encode(&training).require_grad();
-            let trained = model.forward(input.clone());
-            let gradient = input.grad(&trained.clone().sum().backward()).unwrap();
-            let after = floats(model.valid().forward(encode(plain)).into_data());
-            [
-                before,
-                floats(trained.into_data()),
-                floats(gradient.into_data()),
-                after,
-            ]
+            let before = floats(model.valid().forward(encode(plain)));
+            let trained = floats(model.forward(encode(&training)));
+            let after = floats(model.valid().forward(encode(plain)));
+            [before, trained, after]
         })
         .collect();
     // An untrained network predicts about 1e-4, so differences are measured against its scale.
@@ -249,19 +244,16 @@ fn training_passes_normalise_by_the_batch_on_every_backend() {
         a.iter().zip(b).fold(0f32, |m, (x, y)| m.max((x - y).abs())) / scale
     };
     let [flex, ndarray] = [&passes[0], &passes[1]];
-    let names = [
-        "inference before",
-        "training",
-        "input gradient",
-        "inference after",
-    ];
-    for (pass, name) in names.iter().enumerate() {
+    for (pass, name) in ["inference before", "training", "inference after"]
+        .iter()
+        .enumerate()
+    {
         let apart = difference(&flex[pass], &ndarray[pass]);
         assert!(apart < 1e-3, "{name}: flex and ndarray {apart} apart");
     }
     // Normalising by the batch is not the running statistics' map, and it moved them.
     for pass in [flex, ndarray] {
         assert!(difference(&pass[1], &pass[0]) > 0.05, "{pass:?}");
-        assert!(difference(&pass[3], &pass[0]) > 0.05, "{pass:?}");
+        assert!(difference(&pass[2], &pass[0]) > 0.05, "{pass:?}");
     }
 }

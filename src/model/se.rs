@@ -113,3 +113,65 @@ fn gated_norm_channels_last(norm: &BatchNorm, x: Tensor<3>, gate: Tensor<2>) -> 
     let shift = norm.beta.val() - norm.running_mean.value() * scale.clone();
     x * (gate * scale.unsqueeze()).unsqueeze_dim(1) + shift.unsqueeze()
 }
+
+#[cfg(test)]
+mod tests {
+    use burn::tensor::Distribution;
+
+    use super::*;
+    use crate::model::layers::batch_norm;
+
+    /// The channels-last training batch norm computes burn's (given the same activations
+    /// channels first): output, gradients of the input, scale and shift, and the running
+    /// statistics after, over a few steps; a random bias and spread per channel, a random
+    /// weighting of the outputs so that each one matters differently.
+    #[test]
+    fn channels_last_training_batch_norm_is_burns() {
+        let device = Device::flex().autodiff();
+        let [batch, length, channels] = [3, 7, 5];
+        let (ours, burns) = (batch_norm(channels, &device), batch_norm(channels, &device));
+        for _ in 0..3 {
+            let x = Tensor::<3>::random([batch, length, channels], Distribution::Default, &device)
+                * Tensor::<1>::random([channels], Distribution::Uniform(0.5, 4.0), &device)
+                    .unsqueeze()
+                + Tensor::<1>::random([channels], Distribution::Uniform(-3.0, 3.0), &device)
+                    .unsqueeze();
+            let weighting =
+                Tensor::<3>::random([batch, length, channels], Distribution::Default, &device);
+            let gradients = |norm: &BatchNorm, forward: &dyn Fn(Tensor<3>) -> Tensor<3>| {
+                let input = x.clone().detach().require_grad();
+                let output = forward(input.clone());
+                let grads = (output.clone() * weighting.clone()).sum().backward();
+                [
+                    output.flatten::<1>(0, 2),
+                    input.grad(&grads).unwrap().flatten::<1>(0, 2),
+                    norm.gamma.grad(&grads).unwrap(),
+                    norm.beta.grad(&grads).unwrap(),
+                    norm.running_mean.value(),
+                    norm.running_var.value(),
+                ]
+            };
+            let own = gradients(&ours, &|x| batch_norm_train_channels_last(&ours, x));
+            let reference = gradients(&burns, &|x| {
+                burns.forward(x.swap_dims(1, 2)).swap_dims(1, 2)
+            });
+            let names = [
+                "output",
+                "input",
+                "gamma",
+                "beta",
+                "running mean",
+                "running var",
+            ];
+            for ((own, reference), name) in own.into_iter().zip(reference).zip(names) {
+                // Relative to the values' scale: gamma's gradient sums 21 products.
+                let scale: f32 = reference.clone().abs().max().into_scalar();
+                let difference: f32 = (own - reference).abs().max().into_scalar();
+                assert!(
+                    difference < 1e-5 * (1.0 + scale),
+                    "{name}: {difference} of {scale}"
+                );
+            }
+        }
+    }
+}
