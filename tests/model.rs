@@ -154,26 +154,41 @@ fn a_batch_predicts_what_each_sequence_predicts_alone() {
     }
 }
 
+/// `crmnet-tiny` without dropout, so that forward passes in training are comparable.
+fn tiny_without_dropout() -> CrmnetConfig {
+    Preset::CrmnetTiny
+        .config()
+        .with_mlp_dropout(vec![0.0, 0.0])
+        .with_dropout(0.0)
+}
+
+/// `sequences` one-hot encoded for `config` on `device`.
+fn encode(sequences: &[Vec<u8>], config: &CrmnetConfig, device: &Device) -> Tensor<3> {
+    one_hot_batch(
+        sequences.iter().map(Vec::as_slice),
+        config.sequence_length,
+        device,
+    )
+}
+
+fn floats(predictions: Tensor<1>) -> Vec<f32> {
+    predictions
+        .into_data()
+        .convert::<f32>()
+        .try_to_vec::<f32>()
+        .unwrap()
+}
+
 /// After optimiser steps on the CPU the model, in training (autodiff) and as its inference copy
 /// (validation uses that), computes what its weights compute when loaded afresh. The flex path
 /// keeps layouts of the convolution weights; kept across a step, they would go on computing
-/// the first weights. No dropout, so that forward passes in training are comparable.
+/// the first weights.
 #[test]
 fn after_training_steps_the_model_computes_what_its_weights_say() {
-    let config = Preset::CrmnetTiny
-        .config()
-        .with_mlp_dropout(vec![0.0, 0.0])
-        .with_dropout(0.0);
+    let config = tiny_without_dropout();
     let (training, plain) = (Device::flex().autodiff(), Device::flex());
     let sequences = real_sequences(6);
-    let encode = |device: &Device| {
-        one_hot_batch(
-            sequences.iter().map(Vec::as_slice),
-            config.sequence_length,
-            device,
-        )
-    };
-    let floats = |t: Tensor<1>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+    let encode = |device: &Device| encode(&sequences, &config, device);
     let fresh = |device: &Device, record| {
         Crmnet::new(&config, device)
             .unwrap()
@@ -210,26 +225,16 @@ fn after_training_steps_the_model_computes_what_its_weights_say() {
 /// per cents.)
 #[test]
 fn training_passes_normalise_by_the_batch_on_every_backend() {
-    let config = Preset::CrmnetTiny
-        .config()
-        .with_mlp_dropout(vec![0.0, 0.0])
-        .with_dropout(0.0);
+    let config = tiny_without_dropout();
     let weights = weights_bytes(&config);
     let sequences = real_sequences(6);
     #[allow(deprecated)]
     let devices = [Device::flex(), Device::ndarray()];
-    let floats = |t: Tensor<1>| t.into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
     let passes: Vec<[Vec<f32>; 3]> = devices
         .iter()
         .map(|plain| {
             let training = plain.clone().autodiff();
-            let encode = |device: &Device| {
-                one_hot_batch(
-                    sequences.iter().map(Vec::as_slice),
-                    config.sequence_length,
-                    device,
-                )
-            };
+            let encode = |device: &Device| encode(&sequences, &config, device);
             let (model, _) = crmnet::weights::from_bytes(weights.clone(), "test", &training)
                 .expect("weights load");
             let before = floats(model.valid().forward(encode(plain)));
