@@ -1,17 +1,21 @@
 //! crmnet (native, flex) against the same network in TensorFlow/Keras, the original paper's
 //! framework, with identical weights, in one run on one machine: the Keras model must predict
-//! what crmnet predicts on real sequences, then both are timed the same way (median seconds per
-//! call after a warm-up, at least `CRMNET_BENCH_SECONDS` per case), in `CRMNET_BENCH_ROUNDS`
-//! rounds (3) that alternate which side goes first, and the median of each round's ratio is
-//! printed with every round's.
+//! what crmnet predicts on real sequences, then both are timed turn by turn. Keras stays up as
+//! a server (`crmnet_keras.py --serve`) so that each case runs in `CRMNET_BENCH_PAIRS` (12)
+//! pairs of turns, crmnet first in every other pair; a turn is the median seconds per call of
+//! at least `CRMNET_BENCH_SECONDS` (1) of calls after an untimed warm-up. This machine's speed
+//! drifts over minutes: both turns of a pair see nearly the same machine, so each pair's ratio
+//! is a fair comparison, and the run prints their median, their range and how many pairs
+//! crmnet won.
 //!
 //! `bash benches/side-by-side.sh` installs TensorFlow into a virtual environment and runs this
 //! (`cargo bench --bench side_by_side`, with `PYTHON` naming the interpreter).
 
 mod common;
 
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use burn::prelude::*;
@@ -28,24 +32,28 @@ const BATCHES: [usize; 3] = [1, 64, 1024];
 /// Rows whose predictions are compared, and the largest batch timed.
 const ROWS: usize = 1024;
 
-fn min_seconds() -> f64 {
-    std::env::var("CRMNET_BENCH_SECONDS")
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(3.0)
+        .unwrap_or(default)
 }
 
-/// Median seconds per call after one untimed warm-up, as the Keras side measures.
-fn timed(mut call: impl FnMut()) -> f64 {
-    call();
+/// Seconds of calls a turn lasts at least.
+fn turn_seconds() -> f64 {
+    setting("CRMNET_BENCH_SECONDS", 1.0)
+}
+
+/// Median seconds per call over at least [`turn_seconds`], at least one call: what the Keras
+/// side's `turn` measures.
+fn turn(mut call: impl FnMut()) -> f64 {
     let (started, mut times) = (Instant::now(), Vec::new());
-    while times.len() < 3 || started.elapsed().as_secs_f64() < min_seconds() {
+    while times.is_empty() || started.elapsed().as_secs_f64() < turn_seconds() {
         let begin = Instant::now();
         call();
         times.push(begin.elapsed().as_secs_f64());
     }
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    median(times)
 }
 
 /// flex's own rate on a large square matrix product: what this library gets out of this CPU
@@ -55,83 +63,129 @@ fn matmul_gflops() -> f64 {
     let device = Device::flex();
     let random = || Tensor::<2>::random([SIZE, SIZE], Distribution::Normal(0.0, 1.0), &device);
     let (a, b) = (random(), random());
-    let seconds = timed(|| {
+    let product = || {
         let _ = a.clone().matmul(b.clone()).into_data();
-    });
-    2.0 * (SIZE as f64).powi(3) / seconds / 1e9
+    };
+    product();
+    2.0 * (SIZE as f64).powi(3) / turn(product) / 1e9
 }
 
 fn lines(path: &Path, values: impl Iterator<Item = String>) {
     std::fs::write(path, values.collect::<Vec<_>>().join("\n")).expect("temporary file");
 }
 
-/// Rounds of timing per preset, alternating which side goes first: this machine's speed drifts
-/// over minutes, so a ratio from one pair of timings can be off by a quarter.
-fn rounds() -> usize {
-    std::env::var("CRMNET_BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or(3)
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// Runs the Keras side once: its agreement with crmnet's predictions and its timings.
-fn run_keras(
-    weights_path: &Path,
-    file: &dyn Fn(&str) -> std::path::PathBuf,
-    train_batch: usize,
-) -> Value {
-    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keras/crmnet_keras.py");
-    let output = Command::new(&python)
-        .arg(&script)
-        .arg("--weights")
-        .arg(weights_path)
-        .arg("--sequences")
-        .arg(file("sequences"))
-        .arg("--targets")
-        .arg(file("targets"))
-        .arg("--reference")
-        .arg(file("reference"))
-        .args(["--train-batch", &train_batch.to_string()])
-        .args(["--min-seconds", &min_seconds().to_string()])
-        .output()
-        .unwrap_or_else(|e| panic!("{python}: {e} (run benches/side-by-side.sh)"));
-    if !output.status.success() {
-        panic!(
-            "{}: {}\n{}",
-            script.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
+    let middle = values.len() / 2;
+    if values.len().is_multiple_of(2) {
+        (values[middle - 1] + values[middle]) / 2.0
+    } else {
+        values[middle]
     }
-    serde_json::from_slice(&output.stdout).expect("Keras side's JSON")
 }
 
-/// Keras' sequences/s for each case, in the order of [`cases`].
-fn keras_rates(keras: &Value) -> Vec<f64> {
-    let rate = |value: &Value| value.as_f64().unwrap_or(f64::NAN);
+/// The Keras side, up for the whole comparison of one preset.
+struct Keras {
+    process: Child,
+    requests: ChildStdin,
+    answers: BufReader<ChildStdout>,
+    /// Its standard error (TensorFlow's log), shown if it stops.
+    log: std::path::PathBuf,
+    /// Its agreement with crmnet's predictions and its versions (the first line it prints).
+    agreement: Value,
+}
+
+impl Keras {
+    fn start(weights_path: &Path, file: &dyn Fn(&str) -> std::path::PathBuf) -> Self {
+        let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keras/crmnet_keras.py");
+        let mut process = Command::new(&python)
+            .arg(&script)
+            .arg("--weights")
+            .arg(weights_path)
+            .args(["sequences", "targets", "reference"].map(|name| {
+                let mut pair = std::ffi::OsString::from(format!("--{name}="));
+                pair.push(file(name));
+                pair
+            }))
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(file("keras-log")).expect("temporary file"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("{python}: {e} (run benches/side-by-side.sh)"));
+        let requests = process.stdin.take().expect("piped stdin");
+        let answers = BufReader::new(process.stdout.take().expect("piped stdout"));
+        let mut keras = Self {
+            process,
+            requests,
+            answers,
+            log: file("keras-log"),
+            agreement: Value::Null,
+        };
+        keras.agreement = serde_json::from_str(&keras.read_line()).expect("Keras side's JSON");
+        keras
+    }
+
+    fn read_line(&mut self) -> String {
+        let mut line = String::new();
+        match self.answers.read_line(&mut line) {
+            Ok(n) if n > 0 => line,
+            _ => panic!(
+                "the Keras side stopped:\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            ),
+        }
+    }
+
+    /// One turn of `case` (`predict` or `train`) on the first `batch` rows: median seconds a
+    /// call.
+    fn turn(&mut self, case: &str, batch: usize) -> f64 {
+        // A failed write means the process ended: `read_line` reports why.
+        let _ = writeln!(self.requests, "{case} {batch} {}", turn_seconds());
+        self.read_line()
+            .trim()
+            .parse()
+            .expect("seconds from the Keras side")
+    }
+}
+
+impl Drop for Keras {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// One timed case: what it runs on both sides and its batch.
+struct Case {
+    label: String,
+    keras_request: &'static str,
+    batch: usize,
+}
+
+fn cases(train_batch: usize) -> Vec<Case> {
     BATCHES
         .iter()
-        .map(|batch| rate(&keras["predict_per_second"][batch.to_string()]))
-        .chain([rate(&keras["train_step_per_second"])])
+        .map(|&batch| Case {
+            label: format!("predict, batch {batch}"),
+            keras_request: "predict",
+            batch,
+        })
+        .chain([Case {
+            label: format!("train step, batch {train_batch}"),
+            keras_request: "train",
+            batch: train_batch,
+        }])
         .collect()
 }
 
-fn cases(train_batch: usize) -> Vec<String> {
-    BATCHES
-        .iter()
-        .map(|batch| format!("predict, batch {batch}"))
-        .chain([format!("train step, batch {train_batch}")])
-        .collect()
+/// Pairs of turns per case.
+fn pairs() -> usize {
+    setting("CRMNET_BENCH_PAIRS", 12).max(1)
 }
 
-/// Compares and times one preset; returns whether Keras agreed in every round.
+/// Compares and times one preset; returns whether Keras agreed.
 fn compare(preset: Preset, train_batch: usize, dir: &Path, matmul_rate: f64) -> bool {
     let device = Device::flex();
     let (network, card) = model(preset, &device);
@@ -150,92 +204,81 @@ fn compare(preset: Preset, train_batch: usize, dir: &Path, matmul_rate: f64) -> 
     );
     lines(&file("reference"), reference.iter().map(f32::to_string));
 
-    let mut step = TrainingStep::new(preset, Backend::Flex, None);
-    let inputs: Vec<_> = BATCHES
-        .iter()
-        .map(|&batch| predictor.encode(rows[..batch].iter().map(|r| r.channels.as_slice())))
-        .collect();
-    let mut time_crmnet = || -> Vec<f64> {
-        let mut rates: Vec<f64> = inputs
-            .iter()
-            .zip(BATCHES)
-            .map(|(input, batch)| {
-                batch as f64
-                    / timed(|| {
-                        predictor.predict_encoded(input.clone()).expect("predict");
-                    })
-            })
-            .collect();
-        rates.push(
-            train_batch as f64
-                / timed(|| {
-                    step.run(&rows[..train_batch]);
-                }),
-        );
-        rates
-    };
-
     let name = preset.name();
-    let (mut ours, mut theirs, mut agrees) = (Vec::new(), Vec::new(), true);
-    for round in 0..rounds() {
-        let crmnet_first = round % 2 == 1;
-        if crmnet_first {
-            ours.push(time_crmnet());
-        }
-        let keras = run_keras(&weights_path, &file, train_batch);
-        if !crmnet_first {
-            ours.push(time_crmnet());
-        }
-        let difference = keras["max_abs_difference"].as_f64().unwrap_or(f64::NAN);
-        let spread = keras["reference_spread"].as_f64().unwrap_or(f64::NAN);
-        let agreed = difference <= 1e-3 * spread;
-        agrees &= agreed;
-        if round == 0 || !agreed {
-            println!(
-                "{name}: TensorFlow {} / Keras {}",
-                keras["tensorflow"], keras["keras"]
-            );
-            println!(
-                "{name}: Keras vs crmnet on {ROWS} real sequences: max |difference| {difference:.2e}, predictions spread over {spread:.2e}: {}",
-                if agreed { "agree" } else { "DISAGREE" }
-            );
-        }
-        theirs.push(keras_rates(&keras));
-    }
-
+    let mut keras = Keras::start(&weights_path, &file);
+    let agreement = &keras.agreement;
+    let difference = agreement["max_abs_difference"].as_f64().unwrap_or(f64::NAN);
+    let spread = agreement["reference_spread"].as_f64().unwrap_or(f64::NAN);
+    let agrees = difference <= 1e-3 * spread;
     println!(
-        "{name}: {:<22} {:>10} {:>10} {:>7}   ratio in each of {} rounds (odd rounds: Keras first)",
+        "{name}: TensorFlow {} / Keras {}",
+        agreement["tensorflow"], agreement["keras"]
+    );
+    println!(
+        "{name}: Keras vs crmnet on {ROWS} real sequences: max |difference| {difference:.2e}, predictions spread over {spread:.2e}: {}",
+        if agrees { "agree" } else { "DISAGREE" }
+    );
+
+    let mut step = TrainingStep::new(preset, Backend::Flex, None);
+    println!(
+        "{name}: {:<22} {:>10} {:>10} {:>7} {:>13} {:>11}   ({} pairs of turns, crmnet first in every other)",
         "sequences/s, median",
         "crmnet",
         "Keras",
         "ratio",
-        ours.len()
+        "pairs' range",
+        "crmnet won",
+        pairs()
     );
-    let column = |rounds: &[Vec<f64>], case: usize| -> Vec<f64> {
-        rounds.iter().map(|rates| rates[case]).collect()
-    };
-    for (case, label) in cases(train_batch).iter().enumerate() {
-        let (crmnet_rates, keras_rates) = (column(&ours, case), column(&theirs, case));
-        let ratios: Vec<f64> = crmnet_rates
-            .iter()
-            .zip(&keras_rates)
-            .map(|(a, b)| a / b)
-            .collect();
-        let each = ratios
-            .iter()
-            .map(|ratio| format!("{ratio:.2}x"))
-            .collect::<Vec<_>>()
-            .join(" / ");
+    let mut predict_rate_at_rows = f64::NAN;
+    for case in cases(train_batch) {
+        let batch = case.batch;
+        let mut crmnet_call: Box<dyn FnMut()> = if case.keras_request == "train" {
+            Box::new(|| {
+                step.run(&rows[..batch]);
+            })
+        } else {
+            let input = predictor.encode(rows[..batch].iter().map(|r| r.channels.as_slice()));
+            let predictor = &predictor;
+            Box::new(move || {
+                predictor.predict_encoded(input.clone()).expect("predict");
+            })
+        };
+        crmnet_call();
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        for pair in 0..pairs() {
+            if pair % 2 == 0 {
+                ours.push(turn(&mut crmnet_call));
+                theirs.push(keras.turn(case.keras_request, batch));
+            } else {
+                theirs.push(keras.turn(case.keras_request, batch));
+                ours.push(turn(&mut crmnet_call));
+            }
+        }
+        // Seconds a call, so a pair's speed ratio is Keras' time over crmnet's.
+        let ratios: Vec<f64> = theirs.iter().zip(&ours).map(|(k, c)| k / c).collect();
+        let won = ratios.iter().filter(|&&ratio| ratio > 1.0).count();
+        let (lowest, highest) = ratios.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        });
+        let rate = |seconds: Vec<f64>| batch as f64 / median(seconds);
+        let crmnet_rate = rate(ours);
+        if case.keras_request == "predict" && batch == ROWS {
+            predict_rate_at_rows = crmnet_rate;
+        }
         println!(
-            "{name}: {label:<22} {:>10.1} {:>10.1} {:>6.2}x   {each}",
-            median(crmnet_rates),
-            median(keras_rates),
+            "{name}: {:<22} {crmnet_rate:>10.1} {:>10.1} {:>6.2}x {:>13} {:>5} of {}",
+            case.label,
+            rate(theirs),
             median(ratios),
+            format!("{lowest:.2}x-{highest:.2}x"),
+            won,
+            pairs()
         );
     }
     if let Some((peak, how)) = peak_gflops() {
         let flops = predictor.card().architecture.forward_flops() as f64;
-        let achieved = median(column(&ours, BATCHES.len() - 1)) * flops / 1e9;
+        let achieved = predict_rate_at_rows * flops / 1e9;
         println!(
             "{name}: {:.3} GFLOP a sequence; predict at batch {ROWS} (median): {achieved:.1} GFLOP/s = {:.1} % of the {peak:.0} GFLOP/s nominal peak ({how}), {:.1} % of flex's matmul rate",
             flops / 1e9,

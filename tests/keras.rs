@@ -55,7 +55,6 @@ fn keras_difference(model: Crmnet, card: ModelCard, dir: &Path) -> (f64, f64) {
         .arg(&sequences_path)
         .arg("--reference")
         .arg(&reference_path)
-        .args(["--batches", ""])
         .output()
         .unwrap_or_else(|e| {
             panic!(

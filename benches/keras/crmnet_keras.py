@@ -1,7 +1,7 @@
 """CRMnet in TensorFlow/Keras, the framework of the original paper, built from the spec with the
 weights that `crmnet export --format safetensors` wrote: checks that its predictions equal
-crmnet's, then times inference and one training step the way `benches/side_by_side.rs` times
-crmnet, and prints one JSON object.
+crmnet's and prints the result as one JSON line; with `--serve`, then times inference and
+training steps on request, turn by turn with `benches/side_by_side.rs`'s timing of crmnet.
 
 Layers are named after the burn module paths so that each tensor's place is its name; burn's
 layouts are converted to Keras' (convolutions [out, in, k] -> [k, in, out], transposed
@@ -160,32 +160,60 @@ class Model:
         return keras.Model(inputs, layers.Reshape(())(x))
 
 
-def timed(call, min_seconds, min_runs=3):
-    """Median seconds per call after one untimed warm-up (tracing, allocation)."""
-    call()
+def turn(call, min_seconds):
+    """Median seconds per call over at least `min_seconds`, at least one call."""
     times, started = [], time.perf_counter()
-    while len(times) < min_runs or time.perf_counter() - started < min_seconds:
+    while not times or time.perf_counter() - started < min_seconds:
         begin = time.perf_counter()
         call()
         times.append(time.perf_counter() - begin)
     return statistics.median(times)
 
 
+def serve(model, inputs, targets):
+    """Answers timing requests from stdin, one a line, each with one line on stdout: `predict
+    BATCH SECONDS` or `train BATCH SECONDS` (`model.keras.predict_on_batch` /
+    `train_on_batch` on the first BATCH rows) -> the median seconds per call of a turn of at
+    least SECONDS. A case's first request makes one untimed call first (graph tracing,
+    allocation). Staying up between requests lets the caller alternate turns with its own
+    call by call, so that the machine's drift over minutes hits both sides alike."""
+    warm = set()
+    for line in sys.stdin:
+        case, batch, seconds = line.split()
+        batch, seconds = int(batch), float(seconds)
+        if case == "predict":
+            x = inputs[:batch]
+            call = lambda: model.keras.predict_on_batch(x)  # noqa: E731
+        elif case == "train":
+            if targets is None:
+                sys.exit("train requests need --targets")
+            if not any(warm_case == "train" for warm_case, _ in warm):
+                model.keras.compile(optimizer=keras.optimizers.Adam(1e-4),
+                                    loss=keras.losses.Huber(1.0))
+            x, y = inputs[:batch], targets[:batch]
+            call = lambda: model.keras.train_on_batch(x, y)  # noqa: E731
+        else:
+            sys.exit(f"unknown request {line.strip()!r}")
+        if (case, batch) not in warm:
+            call()
+            warm.add((case, batch))
+        print(turn(call, seconds), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--weights", required=True)
     parser.add_argument("--sequences", required=True, help="one sequence per line")
-    parser.add_argument("--targets", help="one measured value per line (for the training step)")
+    parser.add_argument("--targets", help="one measured value per line (for training steps)")
     parser.add_argument("--reference", required=True, help="crmnet's predictions, one per line")
-    parser.add_argument("--batches", default="1,64,1024")
-    parser.add_argument("--train-batch", type=int, default=0, help="0: no training step")
-    parser.add_argument("--min-seconds", type=float, default=3.0)
+    parser.add_argument("--serve", action="store_true",
+                        help="after the agreement line, answer timing requests (see serve)")
     args = parser.parse_args()
 
     model = Model(args.weights)
     length = model.config["sequence_length"]
     sequences = open(args.sequences).read().split()
-    targets = np.loadtxt(args.targets, dtype=np.float32) if args.train_batch else None
+    targets = np.loadtxt(args.targets, dtype=np.float32) if args.targets else None
     reference = np.loadtxt(args.reference, dtype=np.float32)
     inputs = one_hot(sequences, length)
 
@@ -193,19 +221,7 @@ def main():
         [model.keras.predict_on_batch(inputs[i:i + 256]) for i in range(0, len(inputs), 256)])
     difference = np.abs(keras_predictions - reference)
 
-    predict = {}
-    for batch in map(int, filter(None, args.batches.split(","))):
-        x = inputs[:batch]
-        predict[batch] = batch / timed(lambda: model.keras.predict_on_batch(x), args.min_seconds)
-
-    train_step_per_second = None
-    if args.train_batch:
-        model.keras.compile(optimizer=keras.optimizers.Adam(1e-4), loss=keras.losses.Huber(1.0))
-        x, y = inputs[:args.train_batch], targets[:args.train_batch]
-        step = timed(lambda: model.keras.train_on_batch(x, y), args.min_seconds)
-        train_step_per_second = args.train_batch / step
-
-    json.dump({
+    print(json.dumps({
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "rows_compared": len(reference),
@@ -213,9 +229,9 @@ def main():
         # Untrained full-size networks predict values near 0 that differ little between
         # sequences: agreement is judged against this spread, not against the values' size.
         "reference_spread": float(reference.max() - reference.min()),
-        "predict_per_second": {str(batch): rate for batch, rate in predict.items()},
-        "train_step_per_second": train_step_per_second,
-    }, sys.stdout)
+    }), flush=True)
+    if args.serve:
+        serve(model, inputs, targets)
 
 
 if __name__ == "__main__":
