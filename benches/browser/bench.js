@@ -38,9 +38,14 @@ async function loadRuntime(runtime, weightsUrl) {
   };
 }
 
-/** Time to first prediction, predictions of `compare` sequences, and sequences/s at `batch`. */
-window.runBenchmark = async ({ runtime, weightsUrl, sequences, compare, batch, minSeconds }) => {
-  let start = performance.now();
+let loaded = null;
+
+/**
+ * Loads `runtime` into this page: time to its first prediction, and its predictions of the
+ * first `compare` sequences in batches of `batch`; later turns time `batch`-sequence calls.
+ */
+window.loadRuntime = async ({ runtime, weightsUrl, sequences, compare, batch }) => {
+  const start = performance.now();
   const { backend, predict } = await loadRuntime(runtime, weightsUrl);
   await predict(sequences.slice(0, 1));
   const firstPredictionMs = performance.now() - start;
@@ -49,18 +54,24 @@ window.runBenchmark = async ({ runtime, weightsUrl, sequences, compare, batch, m
     predictions.push(...(await predict(sequences.slice(i, Math.min(i + batch, compare)))));
   }
   const input = sequences.slice(0, batch);
+  await predict(input);
+  loaded = { predict, input };
+  return {
+    runtime, backend, firstPredictionMs, predictions, crossOriginIsolated: self.crossOriginIsolated,
+  };
+};
+
+/** One turn: median seconds a call over at least `seconds` of calls, at least one call. */
+window.turn = async (seconds) => {
   const times = [];
-  start = performance.now();
-  while (times.length < 3 || performance.now() - start < minSeconds * 1000) {
+  const start = performance.now();
+  while (times.length === 0 || performance.now() - start < seconds * 1000) {
     const begin = performance.now();
-    await predict(input);
-    times.push(performance.now() - begin);
+    await loaded.predict(loaded.input);
+    times.push((performance.now() - begin) / 1000);
   }
   times.sort((a, b) => a - b);
-  return {
-    runtime, backend, firstPredictionMs, predictions,
-    sequencesPerSecond: batch / (times[times.length >> 1] / 1000),
-    crossOriginIsolated: self.crossOriginIsolated,
-  };
+  const middle = times.length >> 1;
+  return times.length % 2 ? times[middle] : (times[middle - 1] + times[middle]) / 2;
 };
 window.benchmarkReady = true;

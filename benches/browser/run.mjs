@@ -1,8 +1,11 @@
 // crmnet's wasm package against TensorFlow.js running the same network and weights, in one
 // headless Chromium on this machine: `bash benches/browser/run.sh` (builds what is missing).
-// Each runtime gets a fresh page; all are checked against crmnet's CPU predictions, then
-// timed (median of repeated calls). With --isolated the page is cross-origin isolated
-// (COOP/COEP), which lets TensorFlow.js's wasm backend use threads.
+// Each runtime gets its own page, loaded one after the other (time to first prediction) and
+// checked against crmnet's CPU predictions. Then each comparison runs CRMNET_BENCH_PAIRS (8)
+// pairs of turns, crmnet first in every other pair, a turn being the median seconds a call
+// over at least CRMNET_BENCH_SECONDS (2) of calls: this machine's speed drifts over minutes,
+// and both turns of a pair see nearly the same machine. With --isolated the page is
+// cross-origin isolated (COOP/COEP), which lets TensorFlow.js's wasm backend use threads.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +16,8 @@ const isolated = process.argv.includes('--isolated');
 const data = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
 const sequences = readFileSync(join(data, 'test_native_complex.tsv'), 'utf8')
   .trim().split('\n').slice(1, 257).map((line) => line.split('\t')[0]);
-const minSeconds = Number(process.env.CRMNET_BENCH_SECONDS ?? 3);
+const turnSeconds = Number(process.env.CRMNET_BENCH_SECONDS ?? 2);
+const pairs = Math.max(1, Number(process.env.CRMNET_BENCH_PAIRS ?? 8));
 // SwiftShader runs WebGPU on the CPU: small batches there.
 const runtimes = [
   { runtime: 'crmnet-cpu', batch: 64, compare: 64 },
@@ -22,13 +26,23 @@ const runtimes = [
   { runtime: 'crmnet-webgpu', batch: 8, compare: 8 },
   { runtime: 'tfjs-webgpu', batch: 8, compare: 8 },
 ];
+const comparisons = [
+  ['crmnet-cpu', 'tfjs-wasm'], ['crmnet-cpu-workers', 'tfjs-wasm'], ['crmnet-webgpu', 'tfjs-webgpu'],
+];
 
 const headers = isolated
   ? { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' }
   : {};
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 const server = await serve(root, { headers });
 const browser = await launchChromium({ webgpu: true });
-const results = [];
+const loaded = new Map(); // runtime -> { page, result, batch }
+const lines = [];
+let disagree = false;
 try {
   for (const options of runtimes) {
     const page = await browser.newPage();
@@ -36,34 +50,44 @@ try {
     await page.goto(`${server.url}benches/browser/index.html`);
     await page.waitForFunction(() => window.benchmarkReady);
     try {
-      results.push(await page.evaluate((args) => window.runBenchmark(args), {
-        ...options, sequences, minSeconds, weightsUrl: '/target/bench/crmnet-web.safetensors',
-      }));
+      const result = await page.evaluate((args) => window.loadRuntime(args), {
+        ...options, sequences, weightsUrl: '/target/bench/crmnet-web.safetensors',
+      });
+      loaded.set(options.runtime, { page, result, batch: options.batch });
     } catch (error) {
-      results.push({ runtime: options.runtime, error: error.message.split('\n')[0] });
+      lines.push(`${options.runtime.padEnd(18)} unavailable: ${error.message.split('\n')[0]}`);
+      await page.close();
     }
-    await page.close();
+  }
+  const reference = loaded.get('crmnet-cpu')?.result.predictions;
+  for (const [runtime, { result }] of loaded) {
+    const difference = Math.max(...result.predictions.map((p, i) => Math.abs(p - reference[i])));
+    disagree ||= !(difference <= 1e-3);
+    lines.push(`${runtime.padEnd(18)} ${result.backend.padEnd(26)} first prediction `
+      + `${(result.firstPredictionMs / 1000).toFixed(2)} s, max |diff| vs crmnet-cpu ${difference.toExponential(1)}`);
+  }
+  const turn = async (runtime) => {
+    const { page, batch } = loaded.get(runtime);
+    return batch / await page.evaluate((seconds) => window.turn(seconds), turnSeconds);
+  };
+  for (const [ours, theirs] of comparisons) {
+    if (!loaded.has(ours) || !loaded.has(theirs)) continue;
+    const rates = { [ours]: [], [theirs]: [] };
+    for (let pair = 0; pair < pairs; pair += 1) {
+      const order = pair % 2 === 0 ? [ours, theirs] : [theirs, ours];
+      for (const runtime of order) rates[runtime].push(await turn(runtime));
+    }
+    const ratios = rates[ours].map((rate, i) => rate / rates[theirs][i]);
+    const won = ratios.filter((ratio) => ratio > 1).length;
+    lines.push(`${ours} / ${theirs}: ${median(rates[ours]).toFixed(1)} / ${median(rates[theirs]).toFixed(1)} seq/s, `
+      + `ratio ${median(ratios).toFixed(2)}x (pairs ${Math.min(...ratios).toFixed(2)}x-${Math.max(...ratios).toFixed(2)}x), `
+      + `crmnet won ${won} of ${pairs} pairs`);
   }
 } finally {
   await browser.close();
   await server.close();
 }
 
-const reference = results.find((r) => r.runtime === 'crmnet-cpu')?.predictions;
-let disagree = false;
 console.log(`Chromium ${browser.version()}, cross-origin isolated: ${isolated}`);
-for (const r of results) {
-  if (r.error) {
-    console.log(`${r.runtime.padEnd(18)} unavailable: ${r.error}`);
-    continue;
-  }
-  const difference = Math.max(...r.predictions.map((p, i) => Math.abs(p - reference[i])));
-  disagree ||= !(difference <= 1e-3);
-  console.log(`${r.runtime.padEnd(18)} ${r.backend.padEnd(26)} first prediction ${(r.firstPredictionMs / 1000).toFixed(2)} s, `
-    + `${r.sequencesPerSecond.toFixed(1)} seq/s, max |diff| vs crmnet-cpu ${difference.toExponential(1)}`);
-}
-const rate = (name) => results.find((r) => r.runtime === name)?.sequencesPerSecond;
-for (const [ours, theirs] of [['crmnet-cpu', 'tfjs-wasm'], ['crmnet-cpu-workers', 'tfjs-wasm'], ['crmnet-webgpu', 'tfjs-webgpu']]) {
-  if (rate(ours) && rate(theirs)) console.log(`${ours} / ${theirs}: ${(rate(ours) / rate(theirs)).toFixed(2)}x`);
-}
+for (const line of lines) console.log(line);
 process.exitCode = disagree ? 1 : 0;
