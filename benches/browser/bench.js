@@ -61,7 +61,7 @@ window.loadRuntime = async ({ runtime, weightsUrl, sequences, compare, batch }) 
   };
 };
 
-/** One turn: median seconds a call over at least `seconds` of calls, at least one call. */
+/** One turn: the seconds of each call over at least `seconds` of calls, at least one call. */
 window.turn = async (seconds) => {
   const times = [];
   const start = performance.now();
@@ -70,8 +70,6 @@ window.turn = async (seconds) => {
     await loaded.predict(loaded.input);
     times.push((performance.now() - begin) / 1000);
   }
-  times.sort((a, b) => a - b);
-  const middle = times.length >> 1;
-  return times.length % 2 ? times[middle] : (times[middle - 1] + times[middle]) / 2;
+  return times;
 };
 window.benchmarkReady = true;

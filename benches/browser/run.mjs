@@ -68,7 +68,7 @@ try {
   }
   const turn = async (runtime) => {
     const { page, batch } = loaded.get(runtime);
-    return batch / await page.evaluate((seconds) => window.turn(seconds), turnSeconds);
+    return batch / median(await page.evaluate((seconds) => window.turn(seconds), turnSeconds));
   };
   for (const [ours, theirs] of comparisons) {
     if (!loaded.has(ours) || !loaded.has(theirs)) continue;

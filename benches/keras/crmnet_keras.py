@@ -177,6 +177,8 @@ def serve(model, inputs, targets):
     least SECONDS. A case's first request makes one untimed call first (graph tracing,
     allocation). Staying up between requests lets the caller alternate turns with its own
     call by call, so that the machine's drift over minutes hits both sides alike."""
+    if targets is not None:
+        model.keras.compile(optimizer=keras.optimizers.Adam(1e-4), loss=keras.losses.Huber(1.0))
     warm = set()
     for line in sys.stdin:
         case, batch, seconds = line.split()
@@ -187,9 +189,6 @@ def serve(model, inputs, targets):
         elif case == "train":
             if targets is None:
                 sys.exit("train requests need --targets")
-            if not any(warm_case == "train" for warm_case, _ in warm):
-                model.keras.compile(optimizer=keras.optimizers.Adam(1e-4),
-                                    loss=keras.losses.Huber(1.0))
             x, y = inputs[:batch], targets[:batch]
             call = lambda: model.keras.train_on_batch(x, y)  # noqa: E731
         else:
