@@ -99,6 +99,7 @@ impl Keras {
     fn start(weights_path: &Path, file: &dyn Fn(&str) -> std::path::PathBuf) -> Self {
         let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keras/crmnet_keras.py");
+        let log = file("keras-log");
         let mut process = Command::new(&python)
             .arg(&script)
             .arg("--weights")
@@ -111,7 +112,7 @@ impl Keras {
             .arg("--serve")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(file("keras-log")).expect("temporary file"))
+            .stderr(std::fs::File::create(&log).expect("temporary file"))
             .spawn()
             .unwrap_or_else(|e| panic!("{python}: {e} (run benches/side-by-side.sh)"));
         let requests = process.stdin.take().expect("piped stdin");
@@ -120,7 +121,7 @@ impl Keras {
             process,
             requests,
             answers,
-            log: file("keras-log"),
+            log,
             agreement: Value::Null,
         };
         keras.agreement = serde_json::from_str(&keras.read_line()).expect("Keras side's JSON");

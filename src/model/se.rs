@@ -58,13 +58,14 @@ impl ConvSe {
         let layout = Layout::on(&x.device());
         let x = self.conv.forward(x);
         let gate = self.se.gate(x.clone());
+        let gated = |x: Tensor<3>, gate: Tensor<2>| x * gate.unsqueeze_dim(layout.length_axis());
         match (&self.norm, layout) {
             (Some(norm), Layout::ChannelsLast) if learns_from_batch(norm, &x) => {
-                batch_norm_train_channels_last(norm, x * gate.unsqueeze_dim(1))
+                batch_norm_train_channels_last(norm, gated(x, gate))
             }
             (Some(norm), Layout::ChannelsLast) => gated_norm_channels_last(norm, x, gate),
-            (Some(norm), Layout::ChannelsFirst) => norm.forward(x * gate.unsqueeze_dim(2)),
-            (None, _) => x * gate.unsqueeze_dim(layout.length_axis()),
+            (Some(norm), Layout::ChannelsFirst) => norm.forward(gated(x, gate)),
+            (None, _) => gated(x, gate),
         }
     }
 }
