@@ -9,7 +9,7 @@ use burn::prelude::*;
 
 use crate::backend::{cpu_workers, is_flex};
 use crate::data::batching::one_hot_batch;
-use crate::model::Crmnet;
+use crate::model::Network;
 use crate::weights::ModelCard;
 
 /// Rows per forward pass on the CPU (flex): larger batches spill each layer's activations
@@ -28,11 +28,11 @@ const CPU_ROWS_PER_PASS: usize = 128;
 
 /// A model ready to predict, with its card and the device it lives on.
 pub struct Predictor {
-    model: Crmnet,
+    model: Network,
     card: ModelCard,
     device: Device,
     /// The same weights on the device's autodiff twin, made on first use by saliency.
-    differentiable: OnceLock<Crmnet>,
+    differentiable: OnceLock<Network>,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -46,7 +46,7 @@ impl ReadbackError {
 }
 
 impl Predictor {
-    pub fn new(model: Crmnet, card: ModelCard, device: Device) -> Self {
+    pub fn new(model: Network, card: ModelCard, device: Device) -> Self {
         Self {
             model,
             card,
@@ -57,7 +57,7 @@ impl Predictor {
 
     /// The model on the autodiff twin of this device, frozen so that it keeps its inference
     /// behaviour (running batch-norm statistics, no dropout) and only inputs get gradients.
-    pub fn differentiable(&self) -> (&Crmnet, Device) {
+    pub fn differentiable(&self) -> (&Network, Device) {
         let device = self.device.clone().autodiff();
         let model = self
             .differentiable

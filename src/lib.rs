@@ -7,6 +7,7 @@ pub mod backend;
 pub mod data;
 pub mod inference;
 pub mod interpret;
+pub mod keras;
 pub mod metrics;
 pub mod model;
 #[cfg(not(target_arch = "wasm32"))]

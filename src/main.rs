@@ -4,7 +4,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -13,7 +13,8 @@ use crmnet::data::batching::Batches;
 use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
 use crmnet::inference::Predictor;
 use crmnet::interpret;
-use crmnet::model::{Crmnet, Preset};
+use crmnet::keras::KerasModel;
+use crmnet::model::{Network, Preset};
 use crmnet::output::{FillError, write_atomically};
 use crmnet::weights::{self, ModelCard};
 
@@ -46,6 +47,8 @@ enum Command {
     Saliency(InterpretArgs),
     /// In-silico mutagenesis: the predicted change of every single-base substitution.
     Mutagenesis(InterpretArgs),
+    /// Convert a trained Keras model (full-model `.h5` file) into a weights file.
+    Import(ImportArgs),
     #[cfg(feature = "train")]
     #[command(flatten)]
     Train(train::TrainCommand),
@@ -81,6 +84,26 @@ pub(crate) struct ModelArgs {
     /// Where the model runs.
     #[arg(long, value_enum, default_value_t = Backend::default())]
     backend: Backend,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// Keras full-model HDF5 file (`model.save("model.h5")`).
+    #[arg(long)]
+    keras: PathBuf,
+    /// Weights file to write (burnpack with model card), atomically.
+    #[arg(long, short)]
+    output: PathBuf,
+    /// Licence notice to keep with the weights [default: a LICENSE file beside the .h5 file]
+    #[arg(long)]
+    license: Option<PathBuf>,
+    /// Scale of the StandardScaler that maps the network's output to expression (with
+    /// --output-shift) [default: the architecture's; DeepAtt: the authors' complex medium]
+    #[arg(long, requires = "output_shift")]
+    output_scale: Option<f64>,
+    /// Mean of that StandardScaler.
+    #[arg(long, requires = "output_scale")]
+    output_shift: Option<f64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -168,6 +191,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict(args),
         Command::Saliency(args) => interpret(args, Interpretation::Saliency),
         Command::Mutagenesis(args) => interpret(args, Interpretation::Mutagenesis),
+        Command::Import(args) => import(args),
         #[cfg(feature = "train")]
         Command::Train(command) => train::run(command),
     };
@@ -186,24 +210,20 @@ fn info(args: InfoArgs) -> Result<()> {
         Some(path) => weights::load(path, &device)?.1,
         None if args.default_model => weights::default_model(&device)?.1,
         None => {
-            let config = args.arch.config();
-            let model = Crmnet::new(&config, &device)?;
-            ModelCard::describe(args.arch.name(), &config, &model)
+            let architecture = args.arch.architecture();
+            let model = Network::new(&architecture, &device)?;
+            ModelCard::describe(args.arch.name(), &architecture, &model)
         }
     };
-    let counts = card.parameters;
-    println!("architecture: {}", card.name);
+    let counts = &card.parameters;
+    println!("architecture: {} ({})", card.name, card.architecture.kind());
     println!(
         "sequence length: {} nt, alphabet {}",
         card.sequence_length, card.alphabet
     );
-    for (stage, count) in [
-        ("encoder", counts.encoder),
-        ("transformer", counts.transformer),
-        ("decoder", counts.decoder),
-        ("head", counts.head),
-        ("mlp", counts.mlp),
-    ] {
+    // Stages in the order data flows through them, as the architecture lists them.
+    for (stage, _) in Network::new(&card.architecture, &device)?.stages() {
+        let count = counts.stages.get(stage).copied().unwrap_or(0);
         println!("{stage:>12}: {count:>12}");
     }
     println!(
@@ -230,6 +250,37 @@ fn info(args: InfoArgs) -> Result<()> {
     Ok(())
 }
 
+fn import(args: ImportArgs) -> Result<()> {
+    let source = args.keras.display().to_string();
+    let bytes = std::fs::read(&args.keras).with_context(|| format!("{source}: cannot read"))?;
+    let model = KerasModel::from_bytes(bytes, &source)?;
+    let beside = args.keras.with_file_name("LICENSE");
+    let license_path = match &args.license {
+        Some(path) => Some(path.clone()),
+        None => beside.is_file().then_some(beside),
+    };
+    let license = match &license_path {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read the licence", path.display()))?,
+        None => {
+            eprintln!(
+                "crmnet: warning: no licence notice for {source} (--license FILE keeps one in the model card)"
+            );
+            String::new()
+        }
+    };
+    let affine = args.output_scale.zip(args.output_shift);
+    let (network, card) = model.import(&Backend::Flex.device()?, &license, affine)?;
+    weights::save(network, &card, &args.output)?;
+    eprintln!(
+        "crmnet: {} ({} parameters) from {source} written to {}",
+        card.name,
+        card.parameters.total,
+        args.output.display()
+    );
+    Ok(())
+}
+
 pub(crate) fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
     let device = args.backend.device()?;
     let (model, card) = match &args.weights {
@@ -237,9 +288,9 @@ pub(crate) fn load_predictor(args: &ModelArgs) -> Result<Predictor> {
         None if !args.random_init => weights::default_model(&device)?,
         None => {
             device.seed(args.seed);
-            let config = args.arch.config();
-            let model = Crmnet::new(&config, &device)?;
-            let card = ModelCard::describe(args.arch.name(), &config, &model);
+            let architecture = args.arch.architecture();
+            let model = Network::new(&architecture, &device)?;
+            let card = ModelCard::describe(args.arch.name(), &architecture, &model);
             (model, card)
         }
     };

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::alphabet::LETTERS;
 use crate::metrics::Metrics;
-use crate::model::{ConfigError, Crmnet, CrmnetConfig, ParamCounts};
+use crate::model::{Architecture, ConfigError, Network, ParamCounts};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::output::{OutputError, write_atomically};
 
@@ -30,7 +30,7 @@ pub struct ModelCard {
     pub crate_version: String,
     /// Preset name, or a free name for a custom architecture.
     pub name: String,
-    pub architecture: CrmnetConfig,
+    pub architecture: Architecture,
     /// Input channel order of the one-hot encoding.
     pub alphabet: String,
     pub sequence_length: usize,
@@ -43,23 +43,32 @@ pub struct ModelCard {
     pub training_recipe: serde_json::Value,
     /// Metrics by evaluation set name (`valid`, `test_native_complex`, ...).
     pub metrics: BTreeMap<String, Metrics>,
+    /// Where the weights, or the model they were learnt from, came from (an imported file, a
+    /// teacher), free text; empty for weights trained here from scratch.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub origin: String,
+    /// Licence notices that travel with the weights (an imported model's, a teacher's).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub license: String,
 }
 
 impl ModelCard {
     /// A card for `model` with no training history: the caller fills that in.
-    pub fn describe(name: &str, config: &CrmnetConfig, model: &Crmnet) -> Self {
+    pub fn describe(name: &str, architecture: &Architecture, model: &Network) -> Self {
         Self {
             card_version: CARD_VERSION,
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
             name: name.to_string(),
-            architecture: config.clone(),
+            architecture: architecture.clone(),
             alphabet: LETTERS.iter().collect(),
-            sequence_length: config.sequence_length,
+            sequence_length: architecture.sequence_length(),
             parameters: model.param_counts(),
             trained: false,
             training_data: String::new(),
             training_recipe: serde_json::Value::Null,
             metrics: BTreeMap::new(),
+            origin: String::new(),
+            license: String::new(),
         }
     }
 }
@@ -99,17 +108,20 @@ const DEFAULT_MODEL: &[u8] = include_bytes!("../models/crmnet-web.bpk");
 pub const DEFAULT_MODEL_NAME: &str = "<embedded crmnet-web>";
 
 /// The embedded default model on `device`.
-pub fn default_model(device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
+pub fn default_model(device: &Device) -> Result<(Network, ModelCard), WeightsError> {
     from_bytes(DEFAULT_MODEL.to_vec(), DEFAULT_MODEL_NAME, device)
 }
 
 /// Serialises `model` with its card into burnpack bytes.
-pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
+pub fn to_bytes(model: Network, card: &ModelCard) -> Result<Vec<u8>, String> {
     let card_json = serde_json::to_string(card).map_err(|e| e.to_string())?;
-    let record_bytes = model
-        .into_record()
-        .into_bytes()
-        .map_err(|e| e.to_string())?;
+    // The architecture's own record, without the enum's variant: the parameter names are the
+    // same whichever architectures the crate knows.
+    let record_bytes = match model {
+        Network::Crmnet(model) => model.into_record().into_bytes(),
+        Network::DeepAtt(model) => model.into_record().into_bytes(),
+    }
+    .map_err(|e| e.to_string())?;
     let tensors = Reader::from_bytes(record_bytes)
         .and_then(Reader::into_tensors)
         .map_err(|e| e.to_string())?;
@@ -123,7 +135,7 @@ pub fn to_bytes(model: Crmnet, card: &ModelCard) -> Result<Vec<u8>, String> {
 /// Writes `model` and its card to `path` atomically: a crash or error leaves either the old
 /// file or the complete new one, never a half-written file.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn save(model: Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
+pub fn save(model: Network, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
     write_weights(path, to_bytes(model, card))
 }
 
@@ -140,20 +152,24 @@ fn write_weights(path: &Path, bytes: Result<Vec<u8>, String>) -> Result<(), Weig
 /// other frameworks (numpy, PyTorch, Keras); tensors are named by their module path, e.g.
 /// `encoder.levels.0.first.conv.weight`, in burn's layouts.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn save_safetensors(model: &Crmnet, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
+pub fn save_safetensors(model: &Network, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};
     let bytes = serde_json::to_string(card)
         .map_err(|e| e.to_string())
         .and_then(|card_json| {
             let mut store = SafetensorsStore::from_bytes(None).metadata(CARD_KEY, card_json);
-            model.save_into(&mut store).map_err(|e| e.to_string())?;
+            match model {
+                Network::Crmnet(model) => model.save_into(&mut store),
+                Network::DeepAtt(model) => model.save_into(&mut store),
+            }
+            .map_err(|e| e.to_string())?;
             store.get_bytes().map_err(|e| e.to_string())
         });
     write_weights(path, bytes)
 }
 
 /// Reads a weights file into a model on `device`.
-pub fn load(path: &Path, device: &Device) -> Result<(Crmnet, ModelCard), WeightsError> {
+pub fn load(path: &Path, device: &Device) -> Result<(Network, ModelCard), WeightsError> {
     let name = path.display().to_string();
     let data = std::fs::read(path).map_err(|e| WeightsError::Read {
         path: name.clone(),
@@ -167,7 +183,7 @@ pub fn from_bytes(
     data: Vec<u8>,
     source: &str,
     device: &Device,
-) -> Result<(Crmnet, ModelCard), WeightsError> {
+) -> Result<(Network, ModelCard), WeightsError> {
     let path = source.to_string();
     let bytes = Bytes::from_bytes_vec(data).shared();
     let format_error = |e: &dyn std::fmt::Display| WeightsError::Format {
@@ -181,16 +197,19 @@ pub fn from_bytes(
         .map_err(|e| format_error(&e))?
         .cast_to_module_dtype();
     let model =
-        Crmnet::new(&card.architecture, device).map_err(|source| WeightsError::Architecture {
+        Network::new(&card.architecture, device).map_err(|source| WeightsError::Architecture {
             path: path.clone(),
             source,
         })?;
-    let model = model
-        .try_load_record(record)
-        .map_err(|e| WeightsError::Mismatch {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
+    let mismatch = |e: &dyn std::fmt::Display| WeightsError::Mismatch {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    let model = match model {
+        Network::Crmnet(model) => model.try_load_record(record).map(Network::Crmnet),
+        Network::DeepAtt(model) => model.try_load_record(record).map(Network::DeepAtt),
+    }
+    .map_err(|e| mismatch(&e))?;
     Ok((model, card))
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use burn::prelude::*;
-use crmnet::model::{Crmnet, Preset};
+use crmnet::model::{Network, Preset};
 use crmnet::weights::{self, ModelCard};
 
 const NATIVE: &str = "test_native_complex.tsv";
@@ -39,9 +39,9 @@ fn web_weights(dir: &Path) -> PathBuf {
     let path = dir.join("web.bpk");
     let device = Device::flex();
     device.seed(3);
-    let config = Preset::CrmnetWeb.config();
-    let model = Crmnet::new(&config, &device).unwrap();
-    let card = ModelCard::describe("crmnet-web", &config, &model);
+    let architecture = Preset::CrmnetWeb.architecture();
+    let model = Network::new(&architecture, &device).unwrap();
+    let card = ModelCard::describe("crmnet-web", &architecture, &model);
     weights::save(model, &card, &path).unwrap();
     path
 }

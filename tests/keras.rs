@@ -14,7 +14,7 @@ use std::process::Command;
 
 use burn::prelude::*;
 use crmnet::inference::Predictor;
-use crmnet::model::{Crmnet, Preset};
+use crmnet::model::{Network, Preset};
 use crmnet::weights::{self, ModelCard};
 
 const ROWS: usize = 256;
@@ -27,7 +27,7 @@ fn python() -> PathBuf {
         })
 }
 
-fn keras_difference(model: Crmnet, card: ModelCard, dir: &Path) -> (f64, f64) {
+fn keras_difference(model: Network, card: ModelCard, dir: &Path) -> (f64, f64) {
     let name = card.name.clone();
     let weights_path = dir.join(format!("{name}.safetensors"));
     weights::save_safetensors(&model, &card, &weights_path).unwrap();
@@ -88,9 +88,9 @@ fn keras_with_the_same_weights_predicts_what_crmnet_predicts() {
 
     // The published architecture, seeded Glorot weights: every layer type at full size.
     device.seed(7);
-    let config = Preset::Crmnet.config();
-    let model = Crmnet::new(&config, &device).unwrap();
-    let card = ModelCard::describe("crmnet", &config, &model);
+    let architecture = Preset::Crmnet.architecture();
+    let model = Network::new(&architecture, &device).unwrap();
+    let card = ModelCard::describe("crmnet", &architecture, &model);
     let (difference, spread) = keras_difference(model, card, dir.path());
     assert!(
         difference < 1e-3 * spread,

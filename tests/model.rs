@@ -6,21 +6,26 @@ use crmnet::backend::Backend;
 use crmnet::data::alphabet;
 use crmnet::data::batching::one_hot_batch;
 use crmnet::inference::Predictor;
-use crmnet::model::{Crmnet, CrmnetConfig, ParamCounts, PositionMode, Preset, TransformerWiring};
+use crmnet::model::{
+    Architecture, Crmnet, CrmnetConfig, Network, ParamCounts, PositionMode, TransformerWiring,
+};
 use crmnet::weights::ModelCard;
 
 #[test]
 fn published_architecture_has_the_published_parameter_counts() {
     let device = Device::flex();
-    let model = Crmnet::new(&Preset::Crmnet.config(), &device).unwrap();
+    let model = Network::from(Crmnet::new(&CrmnetConfig::published(), &device).unwrap());
+    let stages = [
+        ("encoder", 4_490_368),
+        ("transformer", 25_777_152),
+        ("decoder", 2_626_816),
+        ("head", 314_928),
+        ("mlp", 961_025),
+    ];
     assert_eq!(
         model.param_counts(),
         ParamCounts {
-            encoder: 4_490_368,
-            transformer: 25_777_152,
-            decoder: 2_626_816,
-            head: 314_928,
-            mlp: 961_025,
+            stages: stages.map(|(name, n)| (name.to_string(), n)).into(),
             total: 34_170_289,
             trainable: 34_165_681,
         }
@@ -30,18 +35,18 @@ fn published_architecture_has_the_published_parameter_counts() {
 #[test]
 fn forward_cost_of_the_published_model_is_about_1_3_gflop() {
     // The benchmark issue's independent estimate: about 1.3 GFLOP per sequence.
-    let flops = Preset::Crmnet.config().forward_flops() as f64;
+    let flops = CrmnetConfig::published().forward_flops() as f64;
     assert!((1.25e9..1.35e9).contains(&flops), "{flops}");
-    let web = Preset::CrmnetWeb.config().forward_flops() as f64;
+    let web = CrmnetConfig::web().forward_flops() as f64;
     assert!(web < flops / 5.0, "{web}");
 }
 
 #[test]
 fn web_preset_fits_the_browser_budget() {
-    let model = Crmnet::new(&Preset::CrmnetWeb.config(), &Device::flex()).unwrap();
+    let model = Network::from(Crmnet::new(&CrmnetConfig::web(), &Device::flex()).unwrap());
     let counts = model.param_counts();
     assert!(counts.total <= 3_000_000, "{counts:?}");
-    assert!(counts.transformer > 0 && counts.mlp > 0);
+    assert!(counts.stages["transformer"] > 0 && counts.stages["mlp"] > 0);
 }
 
 #[test]
@@ -75,8 +80,9 @@ fn real_sequences(n: usize) -> Vec<Vec<u8>> {
 /// Weights of a freshly initialised `config`, as a weights file would hold them, so that every
 /// backend and every call below runs the very same parameters.
 fn weights_bytes(config: &CrmnetConfig) -> Vec<u8> {
-    let model = Crmnet::new(config, &Device::flex()).unwrap();
-    let card = ModelCard::describe("test", config, &model);
+    let architecture = Architecture::Crmnet(config.clone());
+    let model = Network::new(&architecture, &Device::flex()).unwrap();
+    let card = ModelCard::describe("test", &architecture, &model);
     crmnet::weights::to_bytes(model, &card).unwrap()
 }
 
@@ -100,7 +106,7 @@ fn assert_close(a: &[f32], b: &[f32], tolerance: f32) {
 
 #[test]
 fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
-    let weights = weights_bytes(&Preset::Crmnet.config());
+    let weights = weights_bytes(&CrmnetConfig::published());
     let sequences = real_sequences(6);
     let flex = predict_on(Backend::Flex, &weights, &sequences);
     assert_eq!(flex.len(), 6);
@@ -119,8 +125,8 @@ fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
 #[test]
 fn position_modes_and_wirings_change_what_the_same_weights_compute() {
     let sequences = real_sequences(2);
-    let base = Preset::CrmnetWeb.config();
-    let model = Crmnet::new(&base, &Device::flex()).unwrap();
+    let base = CrmnetConfig::web();
+    let model = Network::from(Crmnet::new(&base, &Device::flex()).unwrap());
     let variants = [
         base.clone(),
         base.clone().with_position(PositionMode::Additive),
@@ -129,7 +135,7 @@ fn position_modes_and_wirings_change_what_the_same_weights_compute() {
     let outputs: Vec<Vec<f32>> = variants
         .iter()
         .map(|config| {
-            let card = ModelCard::describe("variant", config, &model);
+            let card = ModelCard::describe("variant", &Architecture::Crmnet(config.clone()), &model);
             let weights = crmnet::weights::to_bytes(model.clone(), &card).unwrap();
             predict_on(Backend::Flex, &weights, &sequences)
         })
@@ -145,7 +151,7 @@ fn position_modes_and_wirings_change_what_the_same_weights_compute() {
 /// their predictions must come back in order and equal the one-sequence forward passes.
 #[test]
 fn a_batch_predicts_what_each_sequence_predicts_alone() {
-    let weights = weights_bytes(&Preset::CrmnetWeb.config());
+    let weights = weights_bytes(&CrmnetConfig::web());
     let sequences = real_sequences(70);
     let together = predict_on(Backend::Flex, &weights, &sequences);
     for (i, sequence) in sequences.iter().enumerate() {
@@ -156,8 +162,7 @@ fn a_batch_predicts_what_each_sequence_predicts_alone() {
 
 /// `crmnet-tiny` without dropout, so that forward passes in training are comparable.
 fn tiny_without_dropout() -> CrmnetConfig {
-    Preset::CrmnetTiny
-        .config()
+    CrmnetConfig::tiny()
         .with_mlp_dropout(vec![0.0, 0.0])
         .with_dropout(0.0)
 }

@@ -266,8 +266,7 @@ fn train_on_devices(
     shuffle_buffer: usize,
 ) -> f64 {
     // Dropout draws differ between one and two workers; without it the runs are comparable.
-    let config = crmnet::model::Preset::CrmnetTiny
-        .config()
+    let config = crmnet::model::CrmnetConfig::tiny()
         .with_dropout(0.0)
         .with_mlp_dropout(vec![0.0, 0.0]);
     let arch = dir.join("tiny-no-dropout.json");

@@ -2,20 +2,21 @@ use burn::module::Module;
 use burn::prelude::*;
 use crmnet::data::alphabet;
 use crmnet::inference::Predictor;
-use crmnet::model::{Crmnet, CrmnetConfig, Preset};
+use crmnet::model::{Architecture, CrmnetConfig, Network};
 use crmnet::weights::{self, ModelCard, WeightsError};
 
 fn small_config() -> CrmnetConfig {
-    Preset::CrmnetWeb.config()
+    CrmnetConfig::web()
 }
 
-fn model_and_card(config: &CrmnetConfig) -> (Crmnet, ModelCard) {
-    let model = Crmnet::new(config, &Device::flex()).unwrap();
-    let card = ModelCard::describe("crmnet-web", config, &model);
+fn model_and_card(config: &CrmnetConfig) -> (Network, ModelCard) {
+    let architecture = Architecture::Crmnet(config.clone());
+    let model = Network::new(&architecture, &Device::flex()).unwrap();
+    let card = ModelCard::describe("crmnet-web", &architecture, &model);
     (model, card)
 }
 
-fn load(bytes: Vec<u8>) -> Result<(Crmnet, ModelCard), WeightsError> {
+fn load(bytes: Vec<u8>) -> Result<(Network, ModelCard), WeightsError> {
     weights::from_bytes(bytes, "w.bpk", &Device::flex())
 }
 

@@ -1,6 +1,7 @@
-//! The training command line (`train` feature): pre-training, fine-tuning, evaluation, export
-//! and synthetic data.
+//! The training command line (`train` feature): pre-training, fine-tuning, distillation,
+//! evaluation, export and synthetic data.
 
+mod distill;
 mod eval;
 mod export;
 mod recipe;
@@ -17,6 +18,8 @@ pub enum TrainCommand {
     Train(training::TrainArgs),
     /// Continue training all weights of a trained model on new data.
     Finetune(training::FinetuneArgs),
+    /// Train a student on a teacher's predictions for promoters generated on the fly.
+    Distill(distill::DistillArgs),
     /// Metrics of a model on measured data, beside the file's peer predictions.
     Eval(eval::EvalArgs),
     /// Write shipping weights from a run's best checkpoint.
@@ -29,6 +32,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
     match command {
         TrainCommand::Train(args) => training::train(args),
         TrainCommand::Finetune(args) => training::finetune(args),
+        TrainCommand::Distill(args) => training::distill(args),
         TrainCommand::Eval(args) => eval::run(args),
         TrainCommand::Export(args) => export::run(args),
         TrainCommand::Simulate(args) => simulate::run(args),

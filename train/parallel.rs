@@ -20,12 +20,12 @@ use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 
 use crate::data::batching::one_hot_batch;
 use crate::data::readers::Record;
-use crate::model::Crmnet;
+use crate::model::Network;
 
 /// The model as burn-train's workers see it: one forward/backward on one shard.
 #[derive(Module, Debug)]
 pub struct Trainee {
-    model: Crmnet,
+    model: Network,
 }
 
 /// One device's part of a global batch.
@@ -139,11 +139,11 @@ impl DataParallel {
     /// of at most `micro_batch_size` rows); returns the updated model and the batch's mean loss.
     pub fn step(
         &self,
-        model: Crmnet,
+        model: Network,
         optimizer: &mut ModuleOptimizer,
         batch: &[Record],
         learning_rate: f64,
-    ) -> Result<(Crmnet, f64)> {
+    ) -> Result<(Network, f64)> {
         let shard_rows = batch.len().div_ceil(self.devices.len());
         let pass_rows = self
             .micro_batch_size

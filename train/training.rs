@@ -17,14 +17,15 @@ use serde::{Deserialize, Serialize};
 
 use crmnet::backend::Backend;
 use crmnet::data::batching::Batches;
-use crmnet::data::readers::Record;
+use crmnet::data::readers::{InputError, Record};
 use crmnet::inference::Predictor;
 use crmnet::metrics::Metrics;
-use crmnet::model::{Crmnet, CrmnetConfig, Preset};
+use crmnet::model::{Architecture, Network, Preset};
 use crmnet::output::write_atomically;
 use crmnet::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
+use super::distill::{DistillArgs, Distillation, Generator, Labelled, label_scale};
 use super::recipe::{Precision, Recipe};
 use super::stream::{Mixture, Source};
 
@@ -119,8 +120,14 @@ pub struct RunState {
     pub sampling_weights: Vec<f64>,
     pub epochs_completed: usize,
     pub best_epoch: Option<usize>,
-    pub best_valid_r2: f64,
+    /// The best epoch's validation score: R^2 when training on measurements, Pearson r when
+    /// distilling (the teacher's scale is not the measurements').
+    #[serde(alias = "best_valid_r2")]
+    pub best_valid_score: f64,
     pub history: Vec<EpochLog>,
+    /// How rows are generated and labelled, for `crmnet distill` runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distillation: Option<Distillation>,
 }
 
 const STATE: &str = "state.json";
@@ -177,9 +184,9 @@ fn sampling_weights(args: &TrainArgs) -> Result<Vec<f64>> {
 }
 
 /// A preset by name, or a JSON architecture file (named after the file).
-fn architecture(arch: &str) -> Result<(String, CrmnetConfig)> {
+pub(super) fn architecture(arch: &str) -> Result<(String, Architecture)> {
     if let Some(preset) = Preset::from_name(arch) {
-        return Ok((preset.name().to_string(), preset.config()));
+        return Ok((preset.name().to_string(), preset.architecture()));
     }
     let path = Path::new(arch);
     if !path.is_file() {
@@ -190,7 +197,7 @@ fn architecture(arch: &str) -> Result<(String, CrmnetConfig)> {
         );
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("{arch}: cannot read"))?;
-    let config: CrmnetConfig = serde_json::from_str(&text)
+    let config: Architecture = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("{arch}:{}: not an architecture: {e}", e.line()))?;
     config.validate().with_context(|| arch.to_string())?;
     let name = path
@@ -236,14 +243,35 @@ fn training_devices(backend: Backend, recipe: &Recipe) -> Result<Vec<Device>> {
 }
 
 pub fn train(args: TrainArgs) -> Result<()> {
-    run(args, None)
+    run(args, None, None)
 }
 
 pub fn finetune(args: FinetuneArgs) -> Result<()> {
-    run(args.train, Some(args.from))
+    run(args.train, Some(args.from), None)
 }
 
-fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
+pub fn distill(args: DistillArgs) -> Result<()> {
+    let saved = if args.train.resume {
+        read_state(&args.train.out)?.distillation
+    } else {
+        None
+    };
+    if args.train.resume && saved.is_none() {
+        bail!(
+            "{}: not a distillation run (continue it with `crmnet train --resume`)",
+            args.train.out.display()
+        );
+    }
+    let spec = Distillation::of(&args, saved.as_ref())?;
+    run(args.train, None, Some(spec))
+}
+
+/// A salt for the generator's seed, so that generated rows do not follow the shuffle's draws.
+const GENERATOR_SALT: u64 = 0x6765_6e65_7261_7465;
+/// Generated rows whose teacher labels set a new student's output scale.
+const CALIBRATION_ROWS: usize = 4096;
+
+fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation>) -> Result<()> {
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     // Ctrl-C lets the current epoch's checkpoint stand and stops; a second Ctrl-C kills.
@@ -281,6 +309,18 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
         .collect();
     let device = devices[0].clone();
     let plain_device = device.clone().inner();
+    let data = saved.as_ref().map_or_else(|| args.data.clone(), |s| s.data.clone());
+    let sources: Vec<Source> = data
+        .iter()
+        .map(|path| Source::open(path, args.value_column.as_deref(), recipe.valid_permille))
+        .collect::<Result<_>>()?;
+    let teacher = match &distillation {
+        Some(spec) => {
+            let (model, card) = weights::load(Path::new(&spec.teacher), &plain_device)?;
+            Some(Predictor::new(model, card, plain_device.clone()))
+        }
+        None => None,
+    };
 
     let (mut model, mut card, mut state, mut optimizer) = match saved {
         Some(mut state) => {
@@ -293,8 +333,13 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
             let (model, card) = match &from {
                 Some(path) => weights::load(path, &device)?,
                 None => {
-                    let (name, config) = architecture(&recipe.arch)?;
-                    let model = Crmnet::new(&config, &device)?;
+                    let (name, mut config) = architecture(&recipe.arch)?;
+                    if let (Some(spec), Some(teacher)) = (&distillation, &teacher) {
+                        let generator = Generator::new(spec, &sources, recipe.seed ^ GENERATOR_SALT)?;
+                        let (mean, deviation) = label_scale(generator, teacher, CALIBRATION_ROWS)?;
+                        config = config.with_output_affine(deviation, mean);
+                    }
+                    let model = Network::new(&config, &device)?;
                     let card = ModelCard::describe(&name, &config, &model);
                     (model, card)
                 }
@@ -313,25 +358,46 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
                 sampling_weights: sampling_weights(&args)?,
                 epochs_completed: 0,
                 best_epoch: None,
-                best_valid_r2: f64::NEG_INFINITY,
+                best_valid_score: f64::NEG_INFINITY,
                 history: Vec::new(),
+                distillation: distillation.clone(),
             };
             (model, card, state, AdamConfig::new().init())
         }
     };
+    state.distillation = distillation.clone();
     card.trained = true;
     card.training_data = state.data.join(", ");
     card.training_recipe = serde_json::to_value(&recipe)?;
+    if let (Some(spec), Some(teacher)) = (&distillation, &teacher) {
+        let taught = teacher.card();
+        card.training_data = format!(
+            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {}; validation on the measured validation rows of {}",
+            spec.rows_per_epoch,
+            spec.random_fraction * 100.0,
+            spec.mutation_min * 100.0,
+            spec.mutation_max * 100.0,
+            state.data.join(", "),
+            state.data.join(", ")
+        );
+        card.training_recipe["distillation"] = serde_json::to_value(spec)?;
+        card.origin = format!(
+            "distilled from the teacher {} ({}{})",
+            spec.teacher,
+            taught.name,
+            if taught.origin.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", taught.origin)
+            }
+        );
+        card.license = taught.license.clone();
+    }
     if let Some(path) = &from {
         card.training_recipe["finetuned_from"] =
             serde_json::Value::String(path.display().to_string());
     }
 
-    let sources: Vec<Source> = state
-        .data
-        .iter()
-        .map(|path| Source::open(path, args.value_column.as_deref(), recipe.valid_permille))
-        .collect::<Result<_>>()?;
     let mut weights_of_sources = state.sampling_weights.clone();
     weights_of_sources.resize(sources.len(), 1.0);
     if !has_validation_rows(&sources)? {
@@ -365,13 +431,22 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
         );
         progress.set_prefix((epoch + 1).to_string());
         let (mut rows, mut loss_sum) = (0usize, 0.0f64);
-        let mixture = Mixture::new(
-            &sources,
-            &weights_of_sources,
-            recipe.shuffle_buffer,
-            recipe.seed ^ (epoch as u64) << 32,
-        )?;
-        for batch in Batches::new(mixture, recipe.batch_size * recipe.devices) {
+        let epoch_seed = recipe.seed ^ (epoch as u64) << 32;
+        let rows_of_epoch: Box<dyn Iterator<Item = Result<Record, InputError>>> =
+            match (&distillation, &teacher) {
+                (Some(spec), Some(teacher)) => Box::new(Labelled::new(
+                    Generator::new(spec, &sources, epoch_seed ^ GENERATOR_SALT)?,
+                    teacher,
+                    spec.rows_per_epoch,
+                )),
+                _ => Box::new(Mixture::new(
+                    &sources,
+                    &weights_of_sources,
+                    recipe.shuffle_buffer,
+                    epoch_seed,
+                )?),
+            };
+        for batch in Batches::new(rows_of_epoch, recipe.batch_size * recipe.devices) {
             if STOP.load(Ordering::SeqCst) {
                 progress.abandon();
                 bail!(
@@ -418,8 +493,13 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
         );
         state.history.push(log);
         state.epochs_completed = epoch + 1;
-        if valid.r2 > state.best_valid_r2 {
-            state.best_valid_r2 = valid.r2;
+        let score = if distillation.is_some() {
+            valid.pearson
+        } else {
+            valid.r2
+        };
+        if score > state.best_valid_score {
+            state.best_valid_score = score;
             state.best_epoch = Some(epoch);
             since_best = 0;
             let mut best_card = card.clone();
@@ -432,7 +512,8 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
         save_checkpoint(out, &model, &card, &optimizer, &state)?;
         if since_best >= recipe.patience {
             eprintln!(
-                "early stop: no better validation R2 for {} epochs",
+                "early stop: no better validation {} for {} epochs",
+                score_name(&distillation),
                 recipe.patience
             );
             break;
@@ -440,11 +521,16 @@ fn run(args: TrainArgs, from: Option<PathBuf>) -> Result<()> {
     }
     let best = state.best_epoch.map_or(0, |e| e + 1);
     eprintln!(
-        "best weights (epoch {best}, valid R2 {:.4}) in {}",
-        state.best_valid_r2,
+        "best weights (epoch {best}, valid {} {:.4}) in {}",
+        score_name(&distillation),
+        state.best_valid_score,
         out.join(BEST).display()
     );
     Ok(())
+}
+
+fn score_name(distillation: &Option<Distillation>) -> &'static str {
+    if distillation.is_some() { "r" } else { "R2" }
 }
 
 fn has_validation_rows(sources: &[Source]) -> Result<bool> {
@@ -459,7 +545,7 @@ fn has_validation_rows(sources: &[Source]) -> Result<bool> {
 
 /// Metrics on the validation rows, streamed from the sources: only the value pairs are kept.
 fn validate(
-    model: &Crmnet,
+    model: &Network,
     card: &ModelCard,
     sources: &[Source],
     device: &Device,
@@ -491,7 +577,7 @@ fn validate(
 /// at any moment leaves a consistent last checkpoint whose files all exist.
 fn save_checkpoint(
     out: &Path,
-    model: &Crmnet,
+    model: &Network,
     card: &ModelCard,
     optimizer: &ModuleOptimizer,
     state: &RunState,
@@ -557,7 +643,7 @@ fn resume(
     out: &Path,
     state: &RunState,
     device: &Device,
-) -> Result<(Crmnet, ModelCard, ModuleOptimizer)> {
+) -> Result<(Network, ModelCard, ModuleOptimizer)> {
     let epoch = state.epochs_completed;
     let (model, card) = weights::load(&checkpoint_path(out, epoch), device)?;
     let optimizer_file = optimizer_path(out, epoch);

@@ -9,7 +9,7 @@ use burn::tensor::FloatDType;
 use crmnet::backend::Backend;
 use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
 use crmnet::inference::Predictor;
-use crmnet::model::{Crmnet, Preset};
+use crmnet::model::{Network, Preset};
 use crmnet::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
@@ -41,14 +41,14 @@ pub fn records(count: usize) -> Vec<Record> {
 
 /// The shipped `crmnet-web` weights, or the full `crmnet` with seeded Glorot weights (its
 /// speed does not depend on the values).
-pub fn model(preset: Preset, device: &Device) -> (Crmnet, ModelCard) {
+pub fn model(preset: Preset, device: &Device) -> (Network, ModelCard) {
     match preset {
         Preset::CrmnetWeb => weights::default_model(device).expect("embedded model"),
         _ => {
             device.seed(0);
-            let config = preset.config();
-            let model = Crmnet::new(&config, device).expect("preset");
-            let card = ModelCard::describe(preset.name(), &config, &model);
+            let architecture = preset.architecture();
+            let model = Network::new(&architecture, device).expect("preset");
+            let card = ModelCard::describe(preset.name(), &architecture, &model);
             (model, card)
         }
     }
@@ -100,7 +100,7 @@ pub fn predictor(preset: Preset, backend: Backend) -> Predictor {
 /// device of `backend`.
 pub struct TrainingStep {
     parallel: DataParallel,
-    model: Option<Crmnet>,
+    model: Option<Network>,
     optimizer: ModuleOptimizer,
 }
 

@@ -1,3 +1,5 @@
+//! Hyper-parameters of the CRMnet topology and its presets.
+
 use burn::prelude::*;
 
 /// How position information enters the transformer.
@@ -63,57 +65,45 @@ pub struct CrmnetConfig {
     pub position: PositionMode,
     #[config(default = "TransformerWiring::Paired")]
     pub wiring: TransformerWiring,
+    /// The network's raw output `y` is reported as `y * output_scale + output_shift`, so that
+    /// a student starts on its teacher's scale (distillation sets them from the teacher's labels).
+    #[config(default = 1.0)]
+    pub output_scale: f64,
+    #[config(default = 0.0)]
+    pub output_shift: f64,
 }
 
-/// Named architectures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Preset {
-    /// The published model (34.2 M parameters).
-    Crmnet,
+impl CrmnetConfig {
+    /// The published model (34.2 M parameters): the defaults.
+    pub fn published() -> Self {
+        Self::new()
+    }
+
     /// The same topology at about a tenth of the size, for the browser.
-    CrmnetWeb,
+    pub fn web() -> Self {
+        Self::new()
+            .with_encoder_filters(vec![64, 64, 128, 128])
+            .with_decoder_filters(vec![64, 64, 64])
+            .with_head_filters(vec![64, 32, 32])
+            .with_mlp_units(vec![128, 64, 32, 16])
+            .with_heads(4)
+            .with_key_dim(32)
+            .with_ffn_dim(128)
+            .with_transformer_blocks(4)
+    }
+
     /// The same topology at toy size, for smoke tests of the tools.
-    CrmnetTiny,
-}
-
-impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Crmnet, Preset::CrmnetWeb, Preset::CrmnetTiny];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Preset::Crmnet => "crmnet",
-            Preset::CrmnetWeb => "crmnet-web",
-            Preset::CrmnetTiny => "crmnet-tiny",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|preset| preset.name() == name)
-    }
-
-    pub fn config(self) -> CrmnetConfig {
-        match self {
-            Preset::Crmnet => CrmnetConfig::new(),
-            Preset::CrmnetWeb => CrmnetConfig::new()
-                .with_encoder_filters(vec![64, 64, 128, 128])
-                .with_decoder_filters(vec![64, 64, 64])
-                .with_head_filters(vec![64, 32, 32])
-                .with_mlp_units(vec![128, 64, 32, 16])
-                .with_heads(4)
-                .with_key_dim(32)
-                .with_ffn_dim(128)
-                .with_transformer_blocks(4),
-            Preset::CrmnetTiny => CrmnetConfig::new()
-                .with_encoder_filters(vec![16, 16, 32, 32])
-                .with_decoder_filters(vec![16, 16, 16])
-                .with_head_filters(vec![16, 16, 8])
-                .with_mlp_units(vec![32, 16])
-                .with_mlp_dropout(vec![0.1, 0.1])
-                .with_heads(2)
-                .with_key_dim(16)
-                .with_ffn_dim(32)
-                .with_transformer_blocks(2),
-        }
+    pub fn tiny() -> Self {
+        Self::new()
+            .with_encoder_filters(vec![16, 16, 32, 32])
+            .with_decoder_filters(vec![16, 16, 16])
+            .with_head_filters(vec![16, 16, 8])
+            .with_mlp_units(vec![32, 16])
+            .with_mlp_dropout(vec![0.1, 0.1])
+            .with_heads(2)
+            .with_key_dim(16)
+            .with_ffn_dim(32)
+            .with_transformer_blocks(2)
     }
 }
 
@@ -210,6 +200,9 @@ impl CrmnetConfig {
         }
         if self.layer_norm_epsilon.is_nan() || self.layer_norm_epsilon <= 0.0 {
             return fail("layer-norm epsilon must be positive".into());
+        }
+        if !(self.output_scale.is_finite() && self.output_shift.is_finite()) {
+            return fail("the output scale and shift must be finite".into());
         }
         Ok(())
     }

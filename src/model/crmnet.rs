@@ -1,5 +1,5 @@
-use burn::module::ModuleVisitor;
-use burn::module::Param;
+//! CRMnet assembled: encoder, transformer, decoder, convolutional head and regression MLP.
+
 use burn::prelude::*;
 
 use super::config::{ConfigError, CrmnetConfig};
@@ -18,19 +18,8 @@ pub struct Crmnet {
     decoder: Decoder,
     head: ConvHead,
     mlp: Mlp,
-}
-
-/// Parameter counts per stage. `total` includes batch-norm running statistics, which are
-/// stored with the weights but not trained; `trainable` excludes them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ParamCounts {
-    pub encoder: usize,
-    pub transformer: usize,
-    pub decoder: usize,
-    pub head: usize,
-    pub mlp: usize,
-    pub total: usize,
-    pub trainable: usize,
+    output_scale: f64,
+    output_shift: f64,
 }
 
 impl Crmnet {
@@ -44,6 +33,8 @@ impl Crmnet {
             decoder: Decoder::new(config, device),
             head: ConvHead::new(config, decoder_out, device),
             mlp: Mlp::new(config, head_out * config.sequence_length, device),
+            output_scale: config.output_scale,
+            output_shift: config.output_shift,
         })
     }
 
@@ -58,50 +49,24 @@ impl Crmnet {
         let x = self
             .decoder
             .forward(Layout::ChannelsLast.convert(tokens, layout), skips);
-        self.mlp
-            .forward(layout.convert(self.head.forward(x), Layout::ChannelsLast))
-    }
-
-    pub fn param_counts(&self) -> ParamCounts {
-        let mut counter = ParamCounter::default();
-        self.visit(&mut counter);
-        ParamCounts {
-            encoder: self.encoder.num_params(),
-            transformer: self.transformer.num_params(),
-            decoder: self.decoder.num_params(),
-            head: self.head.num_params(),
-            mlp: self.mlp.num_params(),
-            total: counter.total,
-            trainable: counter.total - counter.running_statistics,
+        let y = self
+            .mlp
+            .forward(layout.convert(self.head.forward(x), Layout::ChannelsLast));
+        if (self.output_scale, self.output_shift) == (1.0, 0.0) {
+            y
+        } else {
+            y * self.output_scale + self.output_shift
         }
     }
-}
 
-#[derive(Default)]
-struct ParamCounter {
-    path: Vec<String>,
-    total: usize,
-    running_statistics: usize,
-}
-
-impl ModuleVisitor for ParamCounter {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let count = param.lazy_shape().num_elements();
-        self.total += count;
-        if self
-            .path
-            .last()
-            .is_some_and(|name| name.starts_with("running_"))
-        {
-            self.running_statistics += count;
-        }
+    /// Parameters per stage, in the order data flows through them.
+    pub fn stages(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("encoder", self.encoder.num_params()),
+            ("transformer", self.transformer.num_params()),
+            ("decoder", self.decoder.num_params()),
+            ("head", self.head.num_params()),
+            ("mlp", self.mlp.num_params()),
+        ]
     }
 }

@@ -42,3 +42,11 @@ pub fn tsv_columns(name: &str, wanted: &[&str]) -> Vec<Vec<String>> {
 pub fn parse_floats(column: &[String]) -> Vec<f64> {
     column.iter().map(|v| v.parse().unwrap()).collect()
 }
+
+/// The DeepAtt teacher's Keras file, beside the data (`CRMNET_TEACHERS` overrides the folder).
+pub fn deepatt_keras_file() -> PathBuf {
+    std::env::var_os("CRMNET_TEACHERS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir().join("../teachers"))
+        .join("deepatt/DeepAtt_model.h5")
+}

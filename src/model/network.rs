@@ -1,0 +1,262 @@
+//! The architectures this crate runs, behind one type: a weights file names its architecture
+//! and configuration ([`Architecture`]), and [`Network`] is the model built from it, so that
+//! prediction, interpretation, training and the web package serve every architecture alike.
+
+use std::collections::BTreeMap;
+
+use burn::module::{ModuleVisitor, Param};
+use burn::prelude::*;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::config::{ConfigError, CrmnetConfig};
+use super::crmnet::Crmnet;
+use super::deepatt::{DeepAtt, DeepAttConfig};
+
+/// An architecture with its configuration. Serialised as the configuration's fields plus
+/// `"kind"`; a card without `kind` (written before DeepAtt existed) is CRMnet, and fields a
+/// card lacks take the configuration's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Architecture {
+    Crmnet(CrmnetConfig),
+    DeepAtt(DeepAttConfig),
+}
+
+impl Architecture {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Architecture::Crmnet(_) => "crmnet",
+            Architecture::DeepAtt(_) => "deepatt",
+        }
+    }
+
+    pub fn sequence_length(&self) -> usize {
+        match self {
+            Architecture::Crmnet(config) => config.sequence_length,
+            Architecture::DeepAtt(config) => config.sequence_length,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self {
+            Architecture::Crmnet(config) => config.validate(),
+            Architecture::DeepAtt(config) => config.validate(),
+        }
+    }
+
+    /// Floating-point operations of one sequence's forward pass, a multiply-add counted as two.
+    pub fn forward_flops(&self) -> u64 {
+        match self {
+            Architecture::Crmnet(config) => config.forward_flops(),
+            Architecture::DeepAtt(config) => config.forward_flops(),
+        }
+    }
+
+    /// The same architecture reporting `y * scale + shift` for its raw output `y`.
+    pub fn with_output_affine(self, scale: f64, shift: f64) -> Self {
+        match self {
+            Architecture::Crmnet(config) => Architecture::Crmnet(
+                config.with_output_scale(scale).with_output_shift(shift),
+            ),
+            Architecture::DeepAtt(config) => Architecture::DeepAtt(
+                config.with_output_scale(scale).with_output_shift(shift),
+            ),
+        }
+    }
+}
+
+impl Serialize for Architecture {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let config = match self {
+            Architecture::Crmnet(config) => serde_json::to_value(config),
+            Architecture::DeepAtt(config) => serde_json::to_value(config),
+        }
+        .map_err(serde::ser::Error::custom)?;
+        let mut fields = serde_json::Map::new();
+        fields.insert("kind".into(), self.kind().into());
+        if let serde_json::Value::Object(config) = config {
+            fields.extend(config);
+        }
+        fields.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Architecture {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        let kind = match fields.remove("kind") {
+            None => "crmnet".to_string(),
+            Some(serde_json::Value::String(kind)) => kind,
+            Some(other) => return Err(D::Error::custom(format!("kind {other} is not a name"))),
+        };
+        // The given fields over the defaults' (a card names what it changed, or everything).
+        fn over_defaults<C: Serialize + serde::de::DeserializeOwned>(
+            defaults: C,
+            fields: serde_json::Map<String, serde_json::Value>,
+        ) -> Result<C, serde_json::Error> {
+            let mut merged = match serde_json::to_value(defaults)? {
+                serde_json::Value::Object(map) => map,
+                _ => serde_json::Map::new(),
+            };
+            merged.extend(fields);
+            serde_json::from_value(serde_json::Value::Object(merged))
+        }
+        match kind.as_str() {
+            "crmnet" => over_defaults(CrmnetConfig::new(), fields).map(Architecture::Crmnet),
+            "deepatt" => over_defaults(DeepAttConfig::new(), fields).map(Architecture::DeepAtt),
+            other => {
+                return Err(D::Error::custom(format!(
+                    "unknown architecture kind {other:?} (known: crmnet, deepatt)"
+                )));
+            }
+        }
+        .map_err(D::Error::custom)
+    }
+}
+
+/// Named architectures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preset {
+    /// The published CRMnet (34.2 M parameters).
+    Crmnet,
+    /// CRMnet at about a tenth of the size, for the browser.
+    CrmnetWeb,
+    /// CRMnet at toy size, for smoke tests of the tools.
+    CrmnetTiny,
+    /// DeepAtt as published (84 k parameters), the architecture of the distillation teacher.
+    DeepAtt,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 4] = [
+        Preset::Crmnet,
+        Preset::CrmnetWeb,
+        Preset::CrmnetTiny,
+        Preset::DeepAtt,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Crmnet => "crmnet",
+            Preset::CrmnetWeb => "crmnet-web",
+            Preset::CrmnetTiny => "crmnet-tiny",
+            Preset::DeepAtt => "deepatt",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|preset| preset.name() == name)
+    }
+
+    pub fn architecture(self) -> Architecture {
+        match self {
+            Preset::Crmnet => Architecture::Crmnet(CrmnetConfig::published()),
+            Preset::CrmnetWeb => Architecture::Crmnet(CrmnetConfig::web()),
+            Preset::CrmnetTiny => Architecture::Crmnet(CrmnetConfig::tiny()),
+            Preset::DeepAtt => Architecture::DeepAtt(DeepAttConfig::new()),
+        }
+    }
+}
+
+/// A network of any architecture: one-hot sequences `[batch, 5, length]` in, predicted
+/// expression `[batch]` out.
+#[derive(Module, Debug)]
+pub enum Network {
+    Crmnet(Crmnet),
+    DeepAtt(DeepAtt),
+}
+
+impl Network {
+    pub fn new(architecture: &Architecture, device: &Device) -> Result<Self, ConfigError> {
+        Ok(match architecture {
+            Architecture::Crmnet(config) => Network::Crmnet(Crmnet::new(config, device)?),
+            Architecture::DeepAtt(config) => Network::DeepAtt(DeepAtt::new(config, device)?),
+        })
+    }
+
+    pub fn forward(&self, one_hot: Tensor<3>) -> Tensor<1> {
+        match self {
+            Network::Crmnet(model) => model.forward(one_hot),
+            Network::DeepAtt(model) => model.forward(one_hot),
+        }
+    }
+
+    /// Parameters per stage, in the order data flows through them.
+    pub fn stages(&self) -> Vec<(&'static str, usize)> {
+        match self {
+            Network::Crmnet(model) => model.stages(),
+            Network::DeepAtt(model) => model.stages(),
+        }
+    }
+
+    pub fn param_counts(&self) -> ParamCounts {
+        ParamCounts::of(self, self.stages())
+    }
+}
+
+impl From<Crmnet> for Network {
+    fn from(model: Crmnet) -> Self {
+        Network::Crmnet(model)
+    }
+}
+
+impl From<DeepAtt> for Network {
+    fn from(model: DeepAtt) -> Self {
+        Network::DeepAtt(model)
+    }
+}
+
+/// Parameter counts: per stage (named by the architecture), in all, and trainable. `total`
+/// includes batch-norm running statistics, which are stored with the weights but not trained;
+/// `trainable` excludes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParamCounts {
+    #[serde(flatten)]
+    pub stages: BTreeMap<String, usize>,
+    pub total: usize,
+    pub trainable: usize,
+}
+
+impl ParamCounts {
+    pub fn of<M: Module>(module: &M, stages: Vec<(&str, usize)>) -> Self {
+        let mut counter = ParamCounter::default();
+        module.visit(&mut counter);
+        Self {
+            stages: stages
+                .into_iter()
+                .map(|(name, count)| (name.to_string(), count))
+                .collect(),
+            total: counter.total,
+            trainable: counter.total - counter.running_statistics,
+        }
+    }
+}
+
+#[derive(Default)]
+struct ParamCounter {
+    path: Vec<String>,
+    total: usize,
+    running_statistics: usize,
+}
+
+impl ModuleVisitor for ParamCounter {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let count = param.lazy_shape().num_elements();
+        self.total += count;
+        if self
+            .path
+            .last()
+            .is_some_and(|name| name.starts_with("running_"))
+        {
+            self.running_statistics += count;
+        }
+    }
+}

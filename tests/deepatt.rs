@@ -1,0 +1,135 @@
+//! DeepAtt imported from its authors' Keras file reproduces their published predictions.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use burn::prelude::*;
+use crmnet::backend::Backend;
+use crmnet::data::alphabet;
+use crmnet::inference::Predictor;
+use crmnet::keras::KerasModel;
+
+const TEST_FILES: [&str; 2] = ["test_native_complex.tsv", "test_random_complex.tsv"];
+/// The published columns are printed to about five significant digits: a faithful network
+/// stays within their rounding (README of the teacher: max |diff| about 5e-5).
+const TOLERANCE: f64 = 1e-4;
+
+fn teacher(backend: Backend) -> Predictor {
+    let path = common::deepatt_keras_file();
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let keras = KerasModel::from_bytes(bytes, &path.display().to_string()).unwrap();
+    let device = backend.device().unwrap();
+    let (model, card) = keras.import(&device, "MIT", None).unwrap();
+    assert_eq!(card.parameters.total, 84_273);
+    Predictor::new(model, card, device)
+}
+
+/// Largest |prediction - published| over the rows of `file`, and the row where it occurs.
+fn largest_difference(predictions: &[f64], published: &[f64]) -> (f64, usize) {
+    assert_eq!(predictions.len(), published.len());
+    predictions
+        .iter()
+        .zip(published)
+        .map(|(a, b)| (a - b).abs())
+        .enumerate()
+        .fold((0.0, 0), |(worst, at), (row, d)| {
+            if d > worst { (d, row) } else { (worst, at) }
+        })
+}
+
+#[test]
+fn imported_deepatt_reproduces_the_published_predictions_on_every_row() {
+    let teacher = teacher(Backend::Flex);
+    for file in TEST_FILES {
+        let columns = common::tsv_columns(file, &["seq", "pred_deepatt"]);
+        let published = common::parse_floats(&columns[1]);
+        let encoded: Vec<Vec<u8>> = columns[0]
+            .iter()
+            .map(|s| alphabet::channels(s).unwrap())
+            .collect();
+        let predictions: Vec<f64> = teacher
+            .predict(encoded.iter().map(Vec::as_slice))
+            .unwrap()
+            .into_iter()
+            .map(f64::from)
+            .collect();
+        let (difference, row) = largest_difference(&predictions, &published);
+        assert!(
+            difference < TOLERANCE,
+            "{file}: row {}: {} predicted, {} published",
+            row + 2,
+            predictions[row],
+            published[row]
+        );
+    }
+}
+
+/// The same through the command line a user runs: `import`, then `eval --output`.
+#[test]
+fn import_then_eval_reproduces_the_published_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("deepatt.bpk");
+    let crmnet = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_crmnet"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let keras = common::deepatt_keras_file();
+    crmnet(&[
+        "import",
+        "--keras",
+        keras.to_str().unwrap(),
+        "-o",
+        weights.to_str().unwrap(),
+    ]);
+    let info = crmnet(&["info", "--weights", weights.to_str().unwrap()]);
+    assert!(info.contains("MIT License"), "the licence travels: {info}");
+    let file = TEST_FILES[1];
+    let predictions = dir.path().join("predictions.tsv");
+    let table = crmnet(&[
+        "eval",
+        "--data",
+        &common::data_file(file),
+        "--weights",
+        weights.to_str().unwrap(),
+        "--output",
+        predictions.to_str().unwrap(),
+    ]);
+    assert!(table.contains("pred_deepatt"), "{table}");
+    let ours = read_column(&predictions, "prediction");
+    let published = common::parse_floats(&common::tsv_columns(file, &["pred_deepatt"])[0]);
+    let (difference, row) = largest_difference(&ours, &published);
+    assert!(difference < TOLERANCE, "{file}: row {}: {difference}", row + 2);
+}
+
+#[test]
+fn files_that_are_not_keras_models_are_refused_with_their_name() {
+    let not_hdf5 = KerasModel::from_bytes(b"plain text".to_vec(), "notes.txt").unwrap_err();
+    assert!(not_hdf5.to_string().starts_with("notes.txt: "), "{not_hdf5}");
+    let bytes = std::fs::read(common::deepatt_keras_file()).unwrap();
+    for cut in [0, 100, bytes.len() / 2, bytes.len() - 1] {
+        let result = KerasModel::from_bytes(bytes[..cut].to_vec(), "cut.h5")
+            .and_then(|keras| keras.import(&Device::flex(), "", None).map(|_| ()));
+        let error = result.expect_err("a truncated file must not import");
+        assert!(error.to_string().starts_with("cut.h5: "), "{error}");
+    }
+}
+
+fn read_column(path: &Path, name: &str) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let index = header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|line| line.split('\t').nth(index).unwrap().parse().unwrap())
+        .collect()
+}

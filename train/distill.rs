@@ -1,0 +1,300 @@
+//! `crmnet distill`: a student learns a teacher's predictions on promoters generated on the fly,
+//! random 80-mers inside the library's constant flanks, as the random-promoter libraries are
+//! made, and mutants of the real training sequences, which carry native-like regulatory
+//! structure that random sequences rarely do. Every row is new: an epoch is a fixed number of
+//! freshly generated, teacher-labelled rows, so no epoch repeats a sequence. Validation and
+//! model selection are on the real rows of `--data` by Pearson r (scale-free: the teacher's and
+//! the measurements' scales differ).
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use crmnet::data::alphabet;
+use crmnet::data::readers::{InputError, Record};
+use crmnet::inference::Predictor;
+
+use super::stream::Source;
+use super::training::TrainArgs;
+
+/// The constant flanks of the Vaishnav et al. / DREAM libraries around the 80-nt variable region.
+pub const FLANK_5: &str = "TGCATTTTTTTCACATC";
+pub const FLANK_3: &str = "GGTTACGGCTGTT";
+pub const VARIABLE_LENGTH: usize = 80;
+
+#[derive(Args)]
+pub struct DistillArgs {
+    /// The teacher's weights file (for example DeepAtt imported with `crmnet import`).
+    #[arg(long, required_unless_present = "resume")]
+    teacher: Option<PathBuf>,
+    /// Generated rows per epoch.
+    #[arg(long)]
+    rows_per_epoch: Option<usize>,
+    /// Share of generated rows that are random 80-mers in the flanks; the rest are mutants of
+    /// the real training sequences of --data.
+    #[arg(long)]
+    random_fraction: Option<f64>,
+    /// Least share of a mutant's variable region substituted.
+    #[arg(long)]
+    mutation_min: Option<f64>,
+    /// Largest share of a mutant's variable region substituted.
+    #[arg(long)]
+    mutation_max: Option<f64>,
+    /// --data: real rows, whose training rows seed the mutants and whose validation rows choose
+    /// the best student.
+    #[command(flatten)]
+    pub train: TrainArgs,
+}
+
+/// How rows are generated; kept in the run state so that `--resume` continues alike.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distillation {
+    pub teacher: String,
+    pub rows_per_epoch: usize,
+    pub random_fraction: f64,
+    pub mutation_min: f64,
+    pub mutation_max: f64,
+}
+
+impl Distillation {
+    pub fn of(args: &DistillArgs, saved: Option<&Distillation>) -> Result<Self> {
+        let defaults = Distillation {
+            teacher: String::new(),
+            rows_per_epoch: 100_000,
+            random_fraction: 0.3,
+            mutation_min: 0.02,
+            mutation_max: 0.2,
+        };
+        let base = saved.unwrap_or(&defaults);
+        let teacher = match (&args.teacher, saved) {
+            (Some(path), None) => path.display().to_string(),
+            (Some(path), Some(saved)) if path.display().to_string() != saved.teacher => bail!(
+                "--resume continues with the run's teacher ({}), not {}",
+                saved.teacher,
+                path.display()
+            ),
+            _ => base.teacher.clone(),
+        };
+        let spec = Distillation {
+            teacher,
+            rows_per_epoch: args.rows_per_epoch.unwrap_or(base.rows_per_epoch),
+            random_fraction: args.random_fraction.unwrap_or(base.random_fraction),
+            mutation_min: args.mutation_min.unwrap_or(base.mutation_min),
+            mutation_max: args.mutation_max.unwrap_or(base.mutation_max),
+        };
+        if spec.rows_per_epoch == 0 {
+            bail!("--rows-per-epoch must be positive");
+        }
+        if !(0.0..=1.0).contains(&spec.random_fraction) {
+            bail!("--random-fraction must lie in [0, 1]");
+        }
+        if !(0.0 <= spec.mutation_min
+            && spec.mutation_min <= spec.mutation_max
+            && spec.mutation_max <= 1.0)
+        {
+            bail!("mutation shares need 0 <= --mutation-min <= --mutation-max <= 1");
+        }
+        Ok(spec)
+    }
+}
+
+/// Promoters like the training library's: random variable regions in the constant flanks, or
+/// real sequences with a random share of their variable region substituted.
+pub struct Generator {
+    rng: StdRng,
+    /// Channels of the real training sequences that seed mutants.
+    seeds: Vec<Vec<u8>>,
+    random_fraction: f64,
+    mutation: (f64, f64),
+}
+
+impl Generator {
+    /// The training rows of `sources` as mutant seeds (only sequences of the library's length,
+    /// where the variable region is where the flanks say).
+    pub fn new(spec: &Distillation, sources: &[Source], seed: u64) -> Result<Self> {
+        let length = FLANK_5.len() + VARIABLE_LENGTH + FLANK_3.len();
+        let mut seeds = Vec::new();
+        for source in sources {
+            for row in source.training_rows()? {
+                let row = row?;
+                if row.channels.len() == length {
+                    seeds.push(row.channels);
+                }
+            }
+        }
+        if seeds.is_empty() && spec.random_fraction < 1.0 {
+            bail!(
+                "no {length}-nt training rows in {} to mutate: give real data with --data, or --random-fraction 1",
+                sources
+                    .iter()
+                    .map(|s| s.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        Ok(Self {
+            rng: StdRng::seed_from_u64(seed),
+            seeds,
+            random_fraction: spec.random_fraction,
+            mutation: (spec.mutation_min, spec.mutation_max),
+        })
+    }
+
+    fn random_base(&mut self) -> u8 {
+        self.rng.random_range(0..4u8)
+    }
+
+    /// One promoter's channels.
+    pub fn next_sequence(&mut self) -> Vec<u8> {
+        let flank = |text: &str| alphabet::channels(text).expect("flanks are ACGT");
+        if self.seeds.is_empty() || self.rng.random_bool(self.random_fraction) {
+            let mut sequence = flank(FLANK_5);
+            for _ in 0..VARIABLE_LENGTH {
+                let base = self.random_base();
+                sequence.push(base);
+            }
+            sequence.extend(flank(FLANK_3));
+            return sequence;
+        }
+        let mut sequence = self.seeds[self.rng.random_range(0..self.seeds.len())].clone();
+        let share = self.rng.random_range(self.mutation.0..=self.mutation.1);
+        let substitutions = (share * VARIABLE_LENGTH as f64).round() as usize;
+        for _ in 0..substitutions {
+            let position = FLANK_5.len() + self.rng.random_range(0..VARIABLE_LENGTH);
+            // A substitution changes the base: one of the three others.
+            let current = sequence[position];
+            let shift = self.rng.random_range(1..4u8);
+            sequence[position] = if current < 4 {
+                (current + shift) % 4
+            } else {
+                self.random_base()
+            };
+        }
+        sequence
+    }
+}
+
+/// Rows the teacher labels, generated in chunks (one batched teacher pass each).
+pub struct Labelled<'a> {
+    generator: Generator,
+    teacher: &'a Predictor,
+    chunk: usize,
+    remaining: usize,
+    ready: VecDeque<Record>,
+}
+
+impl<'a> Labelled<'a> {
+    pub fn new(generator: Generator, teacher: &'a Predictor, rows: usize) -> Self {
+        Self {
+            generator,
+            teacher,
+            chunk: 1024,
+            remaining: rows,
+            ready: VecDeque::new(),
+        }
+    }
+
+    fn refill(&mut self) -> Result<(), InputError> {
+        let count = self.chunk.min(self.remaining);
+        let sequences: Vec<Vec<u8>> = (0..count).map(|_| self.generator.next_sequence()).collect();
+        let labels = self
+            .teacher
+            .predict(sequences.iter().map(Vec::as_slice))
+            .map_err(|e| InputError {
+                source_name: "teacher".into(),
+                line: 0,
+                reason: e.to_string(),
+            })?;
+        for (channels, label) in sequences.into_iter().zip(labels) {
+            let sequence = channels
+                .iter()
+                .map(|&c| alphabet::LETTERS[usize::from(c)])
+                .collect();
+            self.ready.push_back(Record {
+                id: String::new(),
+                sequence,
+                channels,
+                value: Some(f64::from(label)),
+                extra: Vec::new(),
+                line: 0,
+            });
+        }
+        self.remaining -= count;
+        Ok(())
+    }
+}
+
+impl Iterator for Labelled<'_> {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ready.is_empty() && self.remaining > 0 {
+            if let Err(error) = self.refill() {
+                self.remaining = 0;
+                return Some(Err(error));
+            }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}
+
+/// Mean and standard deviation of the teacher's labels on `rows` generated promoters: the
+/// student's output scale starts there, so that its first steps learn shape, not offset.
+pub fn label_scale(generator: Generator, teacher: &Predictor, rows: usize) -> Result<(f64, f64)> {
+    let labels: Vec<f64> = Labelled::new(generator, teacher, rows)
+        .map(|row| row.map(|r| r.value.unwrap_or(0.0)))
+        .collect::<Result<_, _>>()
+        .context("labelling calibration rows")?;
+    let n = labels.len().max(1) as f64;
+    let mean = labels.iter().sum::<f64>() / n;
+    let variance = labels.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    Ok((mean, variance.sqrt().max(1e-6)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn generator(random_fraction: f64, seeds: Vec<Vec<u8>>) -> Generator {
+        Generator {
+            rng: StdRng::seed_from_u64(1),
+            seeds,
+            random_fraction,
+            mutation: (0.05, 0.1),
+        }
+    }
+
+    #[test]
+    fn random_promoters_keep_the_flanks_and_differ_inside() {
+        let mut generator = generator(1.0, Vec::new());
+        let a = generator.next_sequence();
+        let b = generator.next_sequence();
+        let flank5 = alphabet::channels(FLANK_5).unwrap();
+        let flank3 = alphabet::channels(FLANK_3).unwrap();
+        for s in [&a, &b] {
+            assert_eq!(s.len(), 110);
+            assert_eq!(&s[..17], flank5.as_slice());
+            assert_eq!(&s[97..], flank3.as_slice());
+        }
+        assert_ne!(a[17..97], b[17..97]);
+    }
+
+    #[test]
+    fn mutants_change_only_the_variable_region_by_the_asked_share() {
+        let seed: Vec<u8> = (0..110).map(|i| (i % 4) as u8).collect();
+        let mut generator = generator(0.0, vec![seed.clone()]);
+        for _ in 0..50 {
+            let mutant = generator.next_sequence();
+            assert_eq!(mutant[..17], seed[..17]);
+            assert_eq!(mutant[97..], seed[97..]);
+            let changed = mutant.iter().zip(&seed).filter(|(a, b)| a != b).count();
+            // 4-8 substitutions asked; a position drawn twice can change back or stay changed.
+            assert!((1..=8).contains(&changed), "{changed}");
+        }
+    }
+}
