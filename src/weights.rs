@@ -1,5 +1,7 @@
 //! Weights files: a burnpack (`.bpk`) record of the model's parameters whose metadata carries
 //! the JSON model card, so one file says what it is, how it was trained and how well it does.
+//! Wherever weights are read, a Keras full-model `.h5` file is accepted too (imported on the
+//! fly, [`crate::keras`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -11,6 +13,7 @@ use burn_pack::{Bytes, Reader, Writer};
 use serde::{Deserialize, Serialize};
 
 use crate::data::alphabet::LETTERS;
+use crate::keras::{ImportError, KerasModel};
 use crate::metrics::Metrics;
 use crate::model::{Architecture, ConfigError, Network, ParamCounts};
 #[cfg(not(target_arch = "wasm32"))]
@@ -99,13 +102,15 @@ pub enum WeightsError {
     Alphabet { path: String, found: String },
     #[error("{path}: weights do not match the architecture in the model card: {reason}")]
     Mismatch { path: String, reason: String },
+    #[error(transparent)]
+    Keras(#[from] ImportError),
 }
 
-/// The model shipped inside the crate (float16 burnpack with its card): `crmnet-web` trained on
-/// `train_pool.tsv`, see the README for how it was made and how well it does.
-const DEFAULT_MODEL: &[u8] = include_bytes!("../models/crmnet-web.bpk");
+/// The model shipped inside the crate (float16 burnpack with its card, which says what it is,
+/// how it was made and how well it does; README, Default model).
+const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.bpk");
 /// How errors and `info` name the embedded model.
-pub const DEFAULT_MODEL_NAME: &str = "<embedded crmnet-web>";
+pub const DEFAULT_MODEL_NAME: &str = "<embedded default model>";
 
 /// The embedded default model on `device`.
 pub fn default_model(device: &Device) -> Result<(Network, ModelCard), WeightsError> {
@@ -178,12 +183,15 @@ pub fn load(path: &Path, device: &Device) -> Result<(Network, ModelCard), Weight
     from_bytes(data, &name, device)
 }
 
-/// Reads weights from memory; `source` names them in errors.
+/// Reads weights from memory, a burnpack or a Keras `.h5` file; `source` names them in errors.
 pub fn from_bytes(
     data: Vec<u8>,
     source: &str,
     device: &Device,
 ) -> Result<(Network, ModelCard), WeightsError> {
+    if hdf5_pure::is_hdf5_bytes(&data) {
+        return Ok(KerasModel::from_bytes(data, source)?.import(device, "", None)?);
+    }
     let path = source.to_string();
     let bytes = Bytes::from_bytes_vec(data).shared();
     let format_error = |e: &dyn std::fmt::Display| WeightsError::Format {

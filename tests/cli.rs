@@ -277,7 +277,7 @@ fn predict_uses_the_embedded_trained_model_unless_told_otherwise() {
         "{}",
         stderr(&embedded)
     );
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.bpk");
     let from_file = crmnet(&["predict", "-i", fasta, "--weights", shipped], None);
     assert_eq!(embedded.stdout, from_file.stdout);
     assert_eq!(rows(&String::from_utf8(embedded.stdout).unwrap()).len(), 2);
@@ -322,7 +322,7 @@ fn info_prints_the_published_counts() {
     }
     let unknown = crmnet(&["info", "--arch", "resnet"], None);
     assert!(!unknown.status.success());
-    assert!(stderr(&unknown).contains("known: crmnet, crmnet-web, crmnet-tiny"));
+    assert!(stderr(&unknown).contains("known: crmnet, crmnet-web, crmnet-tiny, deepatt"));
 }
 
 #[test]

@@ -104,7 +104,8 @@ fn import_then_eval_reproduces_the_published_column() {
         "--output",
         predictions.to_str().unwrap(),
     ]);
-    assert!(table.contains("pred_deepatt"), "{table}");
+    // The published column as a peer row, beside ours.
+    assert!(table.contains("\ndeepatt "), "{table}");
     let ours = read_column(&predictions, "prediction");
     let published = common::parse_floats(&common::tsv_columns(file, &["pred_deepatt"])[0]);
     let (difference, row) = largest_difference(&ours, &published);

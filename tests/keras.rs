@@ -79,7 +79,8 @@ fn keras_difference(model: Network, card: ModelCard, dir: &Path) -> (f64, f64) {
 fn keras_with_the_same_weights_predicts_what_crmnet_predicts() {
     let dir = tempfile::tempdir().unwrap();
     let device = Device::flex();
-    let (shipped, card) = weights::default_model(&device).unwrap();
+    let trained = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/crmnet-web.bpk");
+    let (shipped, card) = weights::load(&trained, &device).unwrap();
     let (difference, spread) = keras_difference(shipped, card, dir.path());
     assert!(
         difference < 1e-4 * spread,

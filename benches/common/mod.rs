@@ -39,11 +39,15 @@ pub fn records(count: usize) -> Vec<Record> {
     rows.into_iter().cycle().take(count).collect()
 }
 
-/// The shipped `crmnet-web` weights, or the full `crmnet` with seeded Glorot weights (its
-/// speed does not depend on the values).
+/// `crmnet-web` trained on the pool (`models/crmnet-web.bpk`), or the other presets with
+/// seeded weights (their speed does not depend on the values).
 pub fn model(preset: Preset, device: &Device) -> (Network, ModelCard) {
     match preset {
-        Preset::CrmnetWeb => weights::default_model(device).expect("embedded model"),
+        Preset::CrmnetWeb => weights::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/crmnet-web.bpk"),
+            device,
+        )
+        .expect("crmnet-web weights"),
         _ => {
             device.seed(0);
             let architecture = preset.architecture();
