@@ -45,7 +45,8 @@ export interface ModelCard {
   name: string;
   card_version: number;
   crate_version: string;
-  architecture: Record<string, unknown>;
+  /** The configuration's fields and `kind`: `'crmnet'` or `'deepatt'`. */
+  architecture: { kind: 'crmnet' | 'deepatt'; [field: string]: unknown };
   alphabet: string;
   sequence_length: number;
   parameters: { total: number; trainable: number; [stage: string]: number };
@@ -53,6 +54,10 @@ export interface ModelCard {
   training_data: string;
   training_recipe: Record<string, unknown> | null;
   metrics: Record<string, { n: number; pearson: number; spearman: number; r2: number; mse: number; mae: number }>;
+  /** Where the weights, or their teacher, came from (imported or distilled models). */
+  origin?: string;
+  /** Licence notice that travels with the weights (an imported model's or a teacher's). */
+  license?: string;
 }
 
 export interface Info {

@@ -1,10 +1,12 @@
 //! `crmnet distill`: a student learns a teacher's predictions on promoters generated on the fly,
 //! random 80-mers inside the library's constant flanks, as the random-promoter libraries are
 //! made, and mutants of the real training sequences, which carry native-like regulatory
-//! structure that random sequences rarely do. Every row is new: an epoch is a fixed number of
-//! freshly generated, teacher-labelled rows, so no epoch repeats a sequence. Validation and
-//! model selection are on the real rows of `--data` by Pearson r (scale-free: the teacher's and
-//! the measurements' scales differ).
+//! structure that random sequences rarely do. Every generated row is new: an epoch is a fixed
+//! number of freshly generated, teacher-labelled rows, so no epoch repeats a generated sequence.
+//! Measured rows can be mixed in (`--real-fraction`): their values are put on the teacher's
+//! scale by an affine map fitted once per run (the teacher's mean and spread on those rows,
+//! matched), so that one loss serves both. Validation and model selection are on the real rows
+//! of `--data` by Pearson r (scale-free: the teacher's and the measurements' scales differ).
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -19,7 +21,7 @@ use crmnet::data::alphabet;
 use crmnet::data::readers::{InputError, Record};
 use crmnet::inference::Predictor;
 
-use super::stream::Source;
+use super::stream::{Mixture, Source};
 use super::training::TrainArgs;
 
 /// The constant flanks of the Vaishnav et al. / DREAM libraries around the 80-nt variable region.
@@ -45,6 +47,14 @@ pub struct DistillArgs {
     /// Largest share of a mutant's variable region substituted.
     #[arg(long)]
     mutation_max: Option<f64>,
+    /// Share of each epoch's rows that are measured training rows of --data (their values
+    /// mapped onto the teacher's scale) rather than generated ones.
+    #[arg(long)]
+    real_fraction: Option<f64>,
+    /// Start the student from these weights (its architecture and output scale), not from
+    /// --arch's random initialisation.
+    #[arg(long, conflicts_with = "resume")]
+    pub from: Option<PathBuf>,
     /// --data: real rows, whose training rows seed the mutants and whose validation rows choose
     /// the best student.
     #[command(flatten)]
@@ -59,6 +69,12 @@ pub struct Distillation {
     pub random_fraction: f64,
     pub mutation_min: f64,
     pub mutation_max: f64,
+    #[serde(default)]
+    pub real_fraction: f64,
+    /// `(scale, shift)` putting measured values on the teacher's scale; fitted at the start of
+    /// a run that mixes real rows in.
+    #[serde(default)]
+    pub real_calibration: Option<(f64, f64)>,
 }
 
 impl Distillation {
@@ -69,6 +85,8 @@ impl Distillation {
             random_fraction: 0.3,
             mutation_min: 0.02,
             mutation_max: 0.2,
+            real_fraction: 0.0,
+            real_calibration: None,
         };
         let base = saved.unwrap_or(&defaults);
         let teacher = match (&args.teacher, saved) {
@@ -86,7 +104,12 @@ impl Distillation {
             random_fraction: args.random_fraction.unwrap_or(base.random_fraction),
             mutation_min: args.mutation_min.unwrap_or(base.mutation_min),
             mutation_max: args.mutation_max.unwrap_or(base.mutation_max),
+            real_fraction: args.real_fraction.unwrap_or(base.real_fraction),
+            real_calibration: base.real_calibration,
         };
+        if !(0.0..1.0).contains(&spec.real_fraction) {
+            bail!("--real-fraction must lie in [0, 1)");
+        }
         if spec.rows_per_epoch == 0 {
             bail!("--rows-per-epoch must be positive");
         }
@@ -179,10 +202,99 @@ impl Generator {
     }
 }
 
-/// Rows the teacher labels, generated in chunks (one batched teacher pass each).
+/// Measured training rows, read through again and again (each pass shuffled anew), their values
+/// mapped onto the teacher's scale.
+pub struct RealRows<'a> {
+    sources: &'a [Source],
+    shuffle_buffer: usize,
+    seed: u64,
+    passes: u64,
+    rows: Mixture<'a>,
+    calibration: (f64, f64),
+}
+
+impl<'a> RealRows<'a> {
+    pub fn new(
+        sources: &'a [Source],
+        shuffle_buffer: usize,
+        seed: u64,
+        calibration: (f64, f64),
+    ) -> Result<Self, InputError> {
+        Ok(Self {
+            sources,
+            shuffle_buffer,
+            seed,
+            passes: 0,
+            rows: Mixture::new(sources, &vec![1.0; sources.len()], shuffle_buffer, seed)?,
+            calibration,
+        })
+    }
+
+    fn next_row(&mut self) -> Result<Record, InputError> {
+        for _ in 0..2 {
+            if let Some(row) = self.rows.next() {
+                let mut row = row?;
+                let (scale, shift) = self.calibration;
+                row.value = row.value.map(|v| v * scale + shift);
+                return Ok(row);
+            }
+            self.passes += 1;
+            self.rows = Mixture::new(
+                self.sources,
+                &vec![1.0; self.sources.len()],
+                self.shuffle_buffer,
+                self.seed ^ self.passes << 24,
+            )?;
+        }
+        Err(InputError {
+            source_name: "--data".into(),
+            line: 0,
+            reason: "no training rows to mix in".into(),
+        })
+    }
+}
+
+/// The affine map that gives measured values the teacher's mean and spread on the same rows
+/// (the sign of their correlation kept): `(scale, shift)`.
+pub fn real_calibration(teacher: &Predictor, sources: &[Source]) -> Result<(f64, f64)> {
+    let (mut taught, mut measured) = (Vec::new(), Vec::new());
+    for source in sources {
+        let rows: Vec<Record> = source.training_rows()?.collect::<Result<_, _>>()?;
+        for chunk in rows.chunks(1024) {
+            let labels = teacher.predict(chunk.iter().map(|r| r.channels.as_slice()))?;
+            taught.extend(labels.into_iter().map(f64::from));
+            measured.extend(chunk.iter().map(|r| r.value.unwrap_or(0.0)));
+        }
+    }
+    if measured.len() < 2 {
+        bail!("fewer than two measured training rows to calibrate the real rows against the teacher");
+    }
+    let moments = |x: &[f64]| {
+        let n = x.len() as f64;
+        let mean = x.iter().sum::<f64>() / n;
+        let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+        (mean, sd)
+    };
+    let ((mean_t, sd_t), (mean_m, sd_m)) = (moments(&taught), moments(&measured));
+    if sd_m == 0.0 {
+        bail!("the measured values do not vary: nothing to calibrate");
+    }
+    let covariance: f64 = taught
+        .iter()
+        .zip(&measured)
+        .map(|(t, m)| (t - mean_t) * (m - mean_m))
+        .sum();
+    let scale = (sd_t / sd_m).copysign(covariance);
+    Ok((scale, mean_t - scale * mean_m))
+}
+
+/// Rows the teacher labels, generated in chunks (one batched teacher pass each), with measured
+/// rows mixed in at `real_fraction`.
 pub struct Labelled<'a> {
     generator: Generator,
     teacher: &'a Predictor,
+    real: Option<(RealRows<'a>, f64)>,
+    mix: StdRng,
     chunk: usize,
     remaining: usize,
     ready: VecDeque<Record>,
@@ -193,15 +305,33 @@ impl<'a> Labelled<'a> {
         Self {
             generator,
             teacher,
+            real: None,
+            mix: StdRng::seed_from_u64(0),
             chunk: 1024,
             remaining: rows,
             ready: VecDeque::new(),
         }
     }
 
+    /// Mixes `real` rows in: each row is a real one with probability `fraction`.
+    pub fn with_real_rows(mut self, real: RealRows<'a>, fraction: f64, seed: u64) -> Self {
+        self.real = Some((real, fraction));
+        self.mix = StdRng::seed_from_u64(seed);
+        self
+    }
+
     fn refill(&mut self) -> Result<(), InputError> {
         let count = self.chunk.min(self.remaining);
-        let sequences: Vec<Vec<u8>> = (0..count).map(|_| self.generator.next_sequence()).collect();
+        let fraction = self.real.as_ref().map_or(0.0, |(_, f)| *f);
+        let real_rows = (0..count).filter(|_| self.mix.random_bool(fraction)).count();
+        if let Some((real, _)) = &mut self.real {
+            for _ in 0..real_rows {
+                self.ready.push_back(real.next_row()?);
+            }
+        }
+        let generated = count - real_rows;
+        let sequences: Vec<Vec<u8>> =
+            (0..generated).map(|_| self.generator.next_sequence()).collect();
         let labels = self
             .teacher
             .predict(sequences.iter().map(Vec::as_slice))
@@ -223,6 +353,11 @@ impl<'a> Labelled<'a> {
                 extra: Vec::new(),
                 line: 0,
             });
+        }
+        // Real and generated rows in one random order, so that every batch mixes both.
+        let ready = self.ready.make_contiguous();
+        for i in (1..ready.len()).rev() {
+            ready.swap(i, self.mix.random_range(0..=i));
         }
         self.remaining -= count;
         Ok(())

@@ -3,7 +3,8 @@
 # library; MIT) into a student: imports the teacher from its Keras file once, then trains the
 # student on teacher-labelled promoters generated on the fly (train/distill.toml), validating on
 # the real pool. Run it again to continue a stopped run from its last checkpoint (the schedule's
-# remaining learning rates). Usage:
+# remaining learning rates); a run folder committed under train/checkpoints/ (a run carried
+# over from an earlier session) is copied in and continued. Usage:
 #   train/distill.sh [student architecture, default deepatt] [run folder] [extra distill flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,10 @@ crmnet() { cargo run --release --quiet -- "$@"; }
 teacher=runs/deepatt-teacher.bpk
 mkdir -p runs
 [ -f "$teacher" ] || crmnet import --keras "$teachers/deepatt/DeepAtt_model.h5" -o "$teacher"
+carried=train/checkpoints/$(basename "$run")
+if [ ! -f "$run/state.json" ] && [ -f "$carried/state.json" ]; then
+  mkdir -p "$run" && cp "$carried"/* "$run"/
+fi
 if [ -f "$run/state.json" ]; then
   crmnet distill --resume --out "$run" "$@"
 else

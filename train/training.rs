@@ -25,7 +25,9 @@ use crmnet::output::write_atomically;
 use crmnet::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
-use super::distill::{DistillArgs, Distillation, Generator, Labelled, label_scale};
+use super::distill::{
+    DistillArgs, Distillation, Generator, Labelled, RealRows, label_scale, real_calibration,
+};
 use super::recipe::{Precision, Recipe};
 use super::stream::{Mixture, Source};
 
@@ -263,7 +265,7 @@ pub fn distill(args: DistillArgs) -> Result<()> {
         );
     }
     let spec = Distillation::of(&args, saved.as_ref())?;
-    run(args.train, None, Some(spec))
+    run(args.train, args.from, Some(spec))
 }
 
 /// A salt for the generator's seed, so that generated rows do not follow the shuffle's draws.
@@ -321,6 +323,15 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
         }
         None => None,
     };
+    let mut distillation = distillation;
+    if let (Some(spec), Some(teacher)) = (&mut distillation, &teacher)
+        && spec.real_fraction > 0.0
+        && spec.real_calibration.is_none()
+    {
+        let (scale, shift) = real_calibration(teacher, &sources)?;
+        eprintln!("measured values onto the teacher's scale: x * {scale:.4} + {shift:.4}");
+        spec.real_calibration = Some((scale, shift));
+    }
 
     let (mut model, mut card, mut state, mut optimizer) = match saved {
         Some(mut state) => {
@@ -371,8 +382,16 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
     card.training_recipe = serde_json::to_value(&recipe)?;
     if let (Some(spec), Some(teacher)) = (&distillation, &teacher) {
         let taught = teacher.card();
+        let real = match spec.real_calibration {
+            Some((scale, shift)) if spec.real_fraction > 0.0 => format!(
+                "; {:.0} % of the rows measured training rows of {} (values mapped onto the teacher's scale as x * {scale:.4} + {shift:.4})",
+                spec.real_fraction * 100.0,
+                state.data.join(", ")
+            ),
+            _ => String::new(),
+        };
         card.training_data = format!(
-            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {}; validation on the measured validation rows of {}",
+            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {}{real}; validation on the measured validation rows of {}",
             spec.rows_per_epoch,
             spec.random_fraction * 100.0,
             spec.mutation_min * 100.0,
@@ -434,11 +453,25 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
         let epoch_seed = recipe.seed ^ (epoch as u64) << 32;
         let rows_of_epoch: Box<dyn Iterator<Item = Result<Record, InputError>>> =
             match (&distillation, &teacher) {
-                (Some(spec), Some(teacher)) => Box::new(Labelled::new(
-                    Generator::new(spec, &sources, epoch_seed ^ GENERATOR_SALT)?,
-                    teacher,
-                    spec.rows_per_epoch,
-                )),
+                (Some(spec), Some(teacher)) => {
+                    let rows = Labelled::new(
+                        Generator::new(spec, &sources, epoch_seed ^ GENERATOR_SALT)?,
+                        teacher,
+                        spec.rows_per_epoch,
+                    );
+                    match spec.real_calibration {
+                        Some(calibration) if spec.real_fraction > 0.0 => {
+                            let real = RealRows::new(
+                                &sources,
+                                recipe.shuffle_buffer,
+                                epoch_seed,
+                                calibration,
+                            )?;
+                            Box::new(rows.with_real_rows(real, spec.real_fraction, epoch_seed))
+                        }
+                        _ => Box::new(rows),
+                    }
+                }
                 _ => Box::new(Mixture::new(
                     &sources,
                     &weights_of_sources,

@@ -259,6 +259,12 @@ model.then((predictor) => {
     ['Validation', valid ? `Pearson r ${valid.pearson.toFixed(3)}, Spearman ρ ${valid.spearman.toFixed(3)} (n = ${valid.n})` : '—'],
     ['Input', `${card.sequence_length} nt, alphabet ${card.alphabet}`],
   ];
+  // A teacher's or an imported model's origin and licence notice travel with the weights.
+  if (card.origin) entries.push(['Origin', card.origin]);
+  if (card.license) {
+    const [name, , copyright] = card.license.split('\n');
+    entries.push(['Licence', [name, copyright].filter(Boolean).join(', ')]);
+  }
   $('card').replaceChildren(...entries.flatMap(([term, value]) => [
     Object.assign(document.createElement('dt'), { textContent: term }),
     Object.assign(document.createElement('dd'), { textContent: value }),

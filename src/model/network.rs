@@ -260,3 +260,42 @@ impl ModuleVisitor for ParamCounter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn architectures_round_trip_with_their_kind() {
+        for preset in Preset::ALL {
+            let architecture = preset.architecture();
+            let json = serde_json::to_value(&architecture).unwrap();
+            assert_eq!(json["kind"], architecture.kind());
+            let back: Architecture = serde_json::from_value(json).unwrap();
+            assert_eq!(back, architecture);
+        }
+    }
+
+    #[test]
+    fn cards_written_before_deepatt_read_as_crmnet_with_defaults_for_new_fields() {
+        let mut legacy = serde_json::to_value(CrmnetConfig::web()).unwrap();
+        let fields = legacy.as_object_mut().unwrap();
+        fields.remove("output_scale");
+        fields.remove("output_shift");
+        let read: Architecture = serde_json::from_value(legacy).unwrap();
+        assert_eq!(read, Architecture::Crmnet(CrmnetConfig::web()));
+        let unknown = serde_json::json!({"kind": "resnet"});
+        let error = serde_json::from_value::<Architecture>(unknown).unwrap_err();
+        assert!(error.to_string().contains("unknown architecture kind"), "{error}");
+    }
+
+    #[test]
+    fn the_deepatt_preset_has_the_published_parameter_count() {
+        let network = Network::new(&Preset::DeepAtt.architecture(), &Device::flex()).unwrap();
+        assert_eq!(network.param_counts().total, 84_273);
+        assert_eq!(
+            Preset::DeepAtt.architecture().forward_flops(),
+            DeepAttConfig::new().forward_flops()
+        );
+    }
+}

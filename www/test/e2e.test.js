@@ -60,7 +60,8 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   const { page, outside, problems } = await open({ width: 1280, height: 900 });
   assert.match(await page.textContent('#backend'), /^CPU \(WebAssembly, [1-9]\d* workers?\)$/);
   assert.match(await page.textContent('#privacy'), /never leave this browser/);
-  assert.match(await page.textContent('#card'), /crmnet-web/);
+  const shipped = JSON.parse(execFileSync(cli, ['info', '--default-model'], { encoding: 'utf8' }).split('model card: ')[1]);
+  assert.ok((await page.textContent('#card')).includes(`${shipped.name},`), 'the card names the embedded model');
 
   const fasta = sequences.map((s, i) => `>native_${i + 1}\n${s}`).join('\n');
   await page.fill('#sequences', fasta);
