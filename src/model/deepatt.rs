@@ -5,7 +5,6 @@
 //! from scratch it is a small, fast student.
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::pool::{MaxPool1d, MaxPool1dConfig};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
@@ -114,7 +113,7 @@ impl DeepAttConfig {
 #[derive(Module, Debug)]
 pub struct DeepAtt {
     pub(crate) conv: Conv1d,
-    pool: MaxPool1d,
+    pool_size: usize,
     pool_dropout: Dropout,
     pub(crate) lstm: BidirectionalLstm,
     pub(crate) attention: ReluAttention,
@@ -148,9 +147,7 @@ impl DeepAtt {
             .collect();
         Ok(Self {
             conv,
-            pool: MaxPool1dConfig::new(config.pool_size)
-                .with_stride(config.pool_size)
-                .init(),
+            pool_size: config.pool_size,
             pool_dropout: DropoutConfig::new(config.dropout).init(),
             lstm: BidirectionalLstm::new(config.filters, config.lstm_units, device),
             attention: ReluAttention::new(width, config.heads, device),
@@ -165,12 +162,45 @@ impl DeepAtt {
     pub fn forward(&self, one_hot: Tensor<3>) -> Tensor<1> {
         let n = usize::from(N);
         let bases = one_hot.clone().narrow(1, 0, n) + one_hot.narrow(1, n, 1);
-        let x = relu(self.conv.forward(bases));
-        let x = dropout(&self.pool_dropout, self.pool.forward(x)).swap_dims(1, 2);
+        let x = dropout(&self.pool_dropout, self.convolve_and_pool(bases));
         let x = self.attention.forward(self.lstm.forward(x));
         let x: Tensor<2> = dropout(&self.attention_dropout, x).flatten(1, 2);
         let x = self.hidden.iter().fold(x, |x, layer| relu(layer.forward(x)));
         self.output.forward(x).flatten(0, 1) * self.output_scale + self.output_shift
+    }
+
+    /// The valid convolution with ReLU and the max-pooling, `[batch, 4, length]` to
+    /// `[batch, steps, filters]` (positions first, as the LSTM reads them): one matrix product
+    /// of the windows (im2col) with the kernel, and the pooling as a maximum over a reshaped
+    /// axis. burn's conv1d and max_pool1d computed the same over a third of a training step on
+    /// flex (profiled; `docs/distillation.md`), the pooling alone through a 3-d kernel.
+    fn convolve_and_pool(&self, bases: Tensor<3>) -> Tensor<3> {
+        let [batch, channels, length] = bases.dims();
+        let [filters, _, kernel_size] = self.conv.weight.dims();
+        let positions = length + 1 - kernel_size;
+        let steps = positions / self.pool_size;
+        // Window rows hold one position's `[channel, offset]` block, channel-major like the
+        // kernel's `[filters, channel, offset]`.
+        let windows: Tensor<2> = bases
+            .unfold::<4, _>(2, kernel_size, 1)
+            .swap_dims(1, 2)
+            .reshape([batch * positions, channels * kernel_size]);
+        let kernel = self
+            .conv
+            .weight
+            .val()
+            .reshape([filters, channels * kernel_size])
+            .transpose();
+        let mut convolved = windows.matmul(kernel);
+        if let Some(bias) = &self.conv.bias {
+            convolved = convolved + bias.val().unsqueeze();
+        }
+        relu(convolved)
+            .reshape([batch, positions, filters])
+            .narrow(1, 0, steps * self.pool_size)
+            .reshape([batch, steps, self.pool_size, filters])
+            .max_dim(2)
+            .reshape([batch, steps, filters])
     }
 
     /// Parameters per stage, in the order data flows through them.
