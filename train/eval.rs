@@ -42,15 +42,19 @@ pub struct Evaluation {
 
 pub fn run(args: EvalArgs) -> Result<()> {
     let evaluation = evaluate(&args)?;
-    println!(
+    // Written, not printed: a closed pipe (`| head`) is an error to report, not a panic.
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{:<28} {:>6} {:>8} {:>8} {:>8} {:>10} {:>8}",
         "model", "n", "r", "rho", "R2", "MSE", "MAE"
-    );
+    )?;
     for (name, m) in &evaluation.rows {
-        println!(
+        writeln!(
+            out,
             "{name:<28} {:>6} {:>8.4} {:>8.4} {:>8.4} {:>10.4} {:>8.4}",
             m.n, m.pearson, m.spearman, m.r2, m.mse, m.mae
-        );
+        )?;
     }
     Ok(())
 }
