@@ -66,9 +66,7 @@ impl KerasModel {
             .map_err(|e| not_keras(&format!("root attributes unreadable: {e}")))?;
         let text = |value: Option<&AttrValue>| match value {
             Some(AttrValue::String(s) | AttrValue::AsciiString(s))
-            | Some(AttrValue::VarLenAsciiString(s) | AttrValue::VarLenString(s)) => {
-                Some(s.clone())
-            }
+            | Some(AttrValue::VarLenAsciiString(s) | AttrValue::VarLenString(s)) => Some(s.clone()),
             _ => None,
         };
         let config_text = text(attributes.get("model_config"))
@@ -134,17 +132,20 @@ impl KerasModel {
         output_affine: Option<(f64, f64)>,
     ) -> Result<(Network, ModelCard), ImportError> {
         let classes: Vec<&str> = self.layers.iter().map(|l| l.class.as_str()).collect();
-        let (name, architecture, model) = if classes.contains(&"Bidirectional")
-            && classes.contains(&"MultiHeadAttention")
-        {
-            let (config, model) = self.deepatt(device, output_affine)?;
-            ("deepatt", Architecture::DeepAtt(config), Network::DeepAtt(model))
-        } else {
-            return Err(self.unsupported(format!(
-                "layers {} match no architecture this crate knows (DeepAtt)",
-                classes.join(", ")
-            )));
-        };
+        let (name, architecture, model) =
+            if classes.contains(&"Bidirectional") && classes.contains(&"MultiHeadAttention") {
+                let (config, model) = self.deepatt(device, output_affine)?;
+                (
+                    "deepatt",
+                    Architecture::DeepAtt(config),
+                    Network::DeepAtt(model),
+                )
+            } else {
+                return Err(self.unsupported(format!(
+                    "layers {} match no architecture this crate knows (DeepAtt)",
+                    classes.join(", ")
+                )));
+            };
         let mut card = ModelCard::describe(name, &architecture, &model);
         card.trained = true;
         card.origin = format!(
@@ -157,7 +158,10 @@ impl KerasModel {
     }
 
     fn file_name(&self) -> &str {
-        self.source.rsplit(['/', '\\']).next().unwrap_or(&self.source)
+        self.source
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(&self.source)
     }
 
     fn unsupported(&self, reason: String) -> ImportError {
@@ -217,16 +221,22 @@ impl KerasModel {
         let attention = self.one_layer("MultiHeadAttention")?;
         let dense = self.layers_of("Dense");
         let input = self.layers_of("InputLayer");
-        let number = |layer: &Layer, key: &str| -> Result<usize, ImportError> {
-            let value = &layer.config[key];
+        // An integer of a layer's configuration (`config` may be a wrapped layer's), or of its
+        // first element (Keras writes `kernel_size: [30]`).
+        let integer = |layer: &Layer, config: &Value, key: &str| -> Result<usize, ImportError> {
+            let value = &config[key];
             value
                 .as_u64()
                 .or_else(|| value[0].as_u64())
                 .map(|v| v as usize)
                 .ok_or_else(|| {
-                    self.unsupported(format!("layer {}: no integer {key} in its config", layer.name))
+                    self.unsupported(format!(
+                        "layer {}: no integer {key} in its config",
+                        layer.name
+                    ))
                 })
         };
+        let number = |layer: &Layer, key: &str| integer(layer, &layer.config, key);
         let sequence_length = input
             .first()
             .and_then(|layer| layer.config["batch_input_shape"][1].as_u64())
@@ -245,12 +255,7 @@ impl KerasModel {
             .with_filters(number(conv, "filters")?)
             .with_kernel_size(number(conv, "kernel_size")?)
             .with_pool_size(number(pool, "pool_size")?)
-            .with_lstm_units(number(&Layer {
-                class: String::new(),
-                name: lstm.name.clone(),
-                config: lstm.config["layer"]["config"].clone(),
-                weights: BTreeMap::new(),
-            }, "units")?)
+            .with_lstm_units(integer(lstm, &lstm.config["layer"]["config"], "units")?)
             .with_heads(number(attention, "head_num")?)
             .with_dense_units(
                 dense_hidden
@@ -263,36 +268,74 @@ impl KerasModel {
             Some((scale, shift)) => config.with_output_scale(scale).with_output_shift(shift),
             None => config,
         };
-        let model = DeepAtt::new(&config, device)
-            .map_err(|e| self.unsupported(e.to_string()))?;
+        let model = DeepAtt::new(&config, device).map_err(|e| self.unsupported(e.to_string()))?;
 
         let mut values = BTreeMap::new();
-        let mut put = |target: String, (shape, data): (Vec<usize>, Vec<f32>), permute: Option<[usize; 3]>| {
-            values.insert(target, (shape, data, permute));
-        };
+        let mut put =
+            |target: String, (shape, data): (Vec<usize>, Vec<f32>), permute: Option<[usize; 3]>| {
+                values.insert(target, (shape, data, permute));
+            };
         // Keras' Conv1D kernel is `[kernel, inputs, filters]`, burn's `[filters, inputs, kernel]`.
-        put("conv.weight".into(), self.weight(conv, "kernel")?, Some([2, 1, 0]));
+        put(
+            "conv.weight".into(),
+            self.weight(conv, "kernel")?,
+            Some([2, 1, 0]),
+        );
         put("conv.bias".into(), self.weight(conv, "bias")?, None);
         for direction in ["forward", "backward"] {
-            let weight = |name: &str| self.weight(lstm, &format!("{direction}_lstm/{name}"))
-                .or_else(|_| self.weight(lstm, &format!("{direction}_lstm/lstm_cell/{name}")));
-            put(format!("lstm.{direction}.input.weight"), weight("kernel")?, None);
-            put(format!("lstm.{direction}.input.bias"), weight("bias")?, None);
-            put(format!("lstm.{direction}.recurrent"), weight("recurrent_kernel")?, None);
-        }
-        for (target, letter) in [("query", "q"), ("key", "k"), ("value", "v"), ("output", "o")] {
-            let weight = |kind: &str| {
-                self.weight(attention, &format!("{}_{kind}{letter}", attention.name))
+            let weight = |name: &str| {
+                self.weight(lstm, &format!("{direction}_lstm/{name}"))
+                    .or_else(|_| self.weight(lstm, &format!("{direction}_lstm/lstm_cell/{name}")))
             };
+            put(
+                format!("lstm.{direction}.input.weight"),
+                weight("kernel")?,
+                None,
+            );
+            put(
+                format!("lstm.{direction}.input.bias"),
+                weight("bias")?,
+                None,
+            );
+            put(
+                format!("lstm.{direction}.recurrent"),
+                weight("recurrent_kernel")?,
+                None,
+            );
+        }
+        for (target, letter) in [
+            ("query", "q"),
+            ("key", "k"),
+            ("value", "v"),
+            ("output", "o"),
+        ] {
+            let weight =
+                |kind: &str| self.weight(attention, &format!("{}_{kind}{letter}", attention.name));
             put(format!("attention.{target}.weight"), weight("W")?, None);
             put(format!("attention.{target}.bias"), weight("b")?, None);
         }
         for (index, layer) in dense_hidden.iter().enumerate() {
-            put(format!("hidden.{index}.weight"), self.weight(layer, "kernel")?, None);
-            put(format!("hidden.{index}.bias"), self.weight(layer, "bias")?, None);
+            put(
+                format!("hidden.{index}.weight"),
+                self.weight(layer, "kernel")?,
+                None,
+            );
+            put(
+                format!("hidden.{index}.bias"),
+                self.weight(layer, "bias")?,
+                None,
+            );
         }
-        put("output.weight".into(), self.weight(dense_output, "kernel")?, None);
-        put("output.bias".into(), self.weight(dense_output, "bias")?, None);
+        put(
+            "output.weight".into(),
+            self.weight(dense_output, "kernel")?,
+            None,
+        );
+        put(
+            "output.bias".into(),
+            self.weight(dense_output, "bias")?,
+            None,
+        );
         let model = assign(model, values, &self.source)?;
         Ok((config, model))
     }
@@ -320,7 +363,12 @@ fn collect_weights(
         out.insert(key, (shape, data));
     }
     for sub in handle.groups().map_err(|e| e.to_string())? {
-        collect_weights(file, &format!("{group}/{sub}"), &format!("{relative}{sub}/"), out)?;
+        collect_weights(
+            file,
+            &format!("{group}/{sub}"),
+            &format!("{relative}{sub}/"),
+            out,
+        )?;
     }
     Ok(())
 }
@@ -353,7 +401,10 @@ fn assign<M: Module>(module: M, values: Assignments, source: &str) -> Result<M, 
             let expected = param.lazy_shape().to_vec();
             let mut burn_shape = shape.clone();
             if let Some(axes) = permute {
-                burn_shape = axes.iter().map(|&a| shape.get(a).copied().unwrap_or(0)).collect();
+                burn_shape = axes
+                    .iter()
+                    .map(|&a| shape.get(a).copied().unwrap_or(0))
+                    .collect();
             }
             if burn_shape != expected || shape.iter().product::<usize>() != data.len() {
                 self.problems.push(format!(
@@ -376,9 +427,12 @@ fn assign<M: Module>(module: M, values: Assignments, source: &str) -> Result<M, 
         problems: Vec::new(),
     };
     let module = module.map(&mut setter);
-    setter
-        .problems
-        .extend(setter.values.keys().map(|k| format!("{k}: in the file, not in the network")));
+    setter.problems.extend(
+        setter
+            .values
+            .keys()
+            .map(|k| format!("{k}: in the file, not in the network")),
+    );
     if setter.problems.is_empty() {
         Ok(module)
     } else {

@@ -157,7 +157,11 @@ fn write_weights(path: &Path, bytes: Result<Vec<u8>, String>) -> Result<(), Weig
 /// other frameworks (numpy, PyTorch, Keras); tensors are named by their module path, e.g.
 /// `encoder.levels.0.first.conv.weight`, in burn's layouts.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn save_safetensors(model: &Network, card: &ModelCard, path: &Path) -> Result<(), WeightsError> {
+pub fn save_safetensors(
+    model: &Network,
+    card: &ModelCard,
+    path: &Path,
+) -> Result<(), WeightsError> {
     use burn::store::{ModuleSnapshot, SafetensorsStore};
     let bytes = serde_json::to_string(card)
         .map_err(|e| e.to_string())

@@ -3,13 +3,14 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use burn::prelude::*;
 use crmnet::backend::Backend;
 use crmnet::data::alphabet;
 use crmnet::inference::Predictor;
 use crmnet::keras::KerasModel;
+
+use common::succeed;
 
 const TEST_FILES: [&str; 2] = ["test_native_complex.tsv", "test_random_complex.tsv"];
 /// The published columns are printed to about five significant digits: a faithful network
@@ -34,9 +35,12 @@ fn largest_difference(predictions: &[f64], published: &[f64]) -> (f64, usize) {
         .zip(published)
         .map(|(a, b)| (a - b).abs())
         .enumerate()
-        .fold((0.0, 0), |(worst, at), (row, d)| {
-            if d > worst { (d, row) } else { (worst, at) }
-        })
+        .fold(
+            (0.0, 0),
+            |(worst, at), (row, d)| {
+                if d > worst { (d, row) } else { (worst, at) }
+            },
+        )
 }
 
 #[test]
@@ -71,31 +75,19 @@ fn imported_deepatt_reproduces_the_published_predictions_on_every_row() {
 fn import_then_eval_reproduces_the_published_column() {
     let dir = tempfile::tempdir().unwrap();
     let weights = dir.path().join("deepatt.bpk");
-    let crmnet = |args: &[&str]| {
-        let output = Command::new(env!("CARGO_BIN_EXE_crmnet"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).unwrap()
-    };
     let keras = common::deepatt_keras_file();
-    crmnet(&[
+    succeed(&[
         "import",
         "--keras",
         keras.to_str().unwrap(),
         "-o",
         weights.to_str().unwrap(),
     ]);
-    let info = crmnet(&["info", "--weights", weights.to_str().unwrap()]);
+    let info = succeed(&["info", "--weights", weights.to_str().unwrap()]);
     assert!(info.contains("MIT License"), "the licence travels: {info}");
     let file = TEST_FILES[1];
     let predictions = dir.path().join("predictions.tsv");
-    let table = crmnet(&[
+    let table = succeed(&[
         "eval",
         "--data",
         &common::data_file(file),
@@ -109,13 +101,20 @@ fn import_then_eval_reproduces_the_published_column() {
     let ours = read_column(&predictions, "prediction");
     let published = common::parse_floats(&common::tsv_columns(file, &["pred_deepatt"])[0]);
     let (difference, row) = largest_difference(&ours, &published);
-    assert!(difference < TOLERANCE, "{file}: row {}: {difference}", row + 2);
+    assert!(
+        difference < TOLERANCE,
+        "{file}: row {}: {difference}",
+        row + 2
+    );
 }
 
 #[test]
 fn files_that_are_not_keras_models_are_refused_with_their_name() {
     let not_hdf5 = KerasModel::from_bytes(b"plain text".to_vec(), "notes.txt").unwrap_err();
-    assert!(not_hdf5.to_string().starts_with("notes.txt: "), "{not_hdf5}");
+    assert!(
+        not_hdf5.to_string().starts_with("notes.txt: "),
+        "{not_hdf5}"
+    );
     let bytes = std::fs::read(common::deepatt_keras_file()).unwrap();
     for cut in [0, 100, bytes.len() / 2, bytes.len() - 1] {
         let result = KerasModel::from_bytes(bytes[..cut].to_vec(), "cut.h5")

@@ -4,18 +4,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-fn succeed(args: &[&str]) -> String {
-    let run = Command::new(env!("CARGO_BIN_EXE_crmnet"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
-    assert!(run.status.success(), "{args:?} failed:\n{stderr}");
-    String::from_utf8(run.stdout).unwrap() + &stderr
-}
+use common::{refused, succeed};
 
 /// Pearson r of the `valid_r` column of each epoch in `metrics.csv`.
 fn valid_r(run: &Path) -> Vec<f64> {
@@ -79,8 +69,16 @@ fn a_student_learns_the_teacher_and_its_card_names_the_teacher_and_licence() {
     assert!(r[2] > 0.2, "validation r {r:?}");
 
     let card = succeed(&["info", "--weights", run.join("best.bpk").to_str().unwrap()]);
-    for expected in ["distilled from the teacher", "DeepAtt_model.h5", "MIT License", "mutants"] {
-        assert!(card.contains(expected), "{expected} missing from the card:\n{card}");
+    for expected in [
+        "distilled from the teacher",
+        "DeepAtt_model.h5",
+        "MIT License",
+        "mutants",
+    ] {
+        assert!(
+            card.contains(expected),
+            "{expected} missing from the card:\n{card}"
+        );
     }
 }
 
@@ -89,17 +87,8 @@ fn distillation_refuses_what_it_cannot_use() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
     let pool = common::data_file("train_pool.tsv");
-    let refuse = |args: &[&str], reason: &str| {
-        let output = Command::new(env!("CARGO_BIN_EXE_crmnet"))
-            .args(args)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{args:?} succeeded");
-        assert!(stderr.contains(reason), "{args:?}: {stderr}");
-    };
     let missing = dir.path().join("missing.bpk");
-    refuse(
+    refused(
         &[
             "distill",
             "--teacher",
@@ -112,7 +101,7 @@ fn distillation_refuses_what_it_cannot_use() {
         "missing.bpk: cannot read",
     );
     let keras = common::deepatt_keras_file();
-    refuse(
+    refused(
         &[
             "distill",
             "--teacher",
@@ -126,7 +115,7 @@ fn distillation_refuses_what_it_cannot_use() {
         ],
         "--random-fraction must lie in [0, 1]",
     );
-    refuse(
+    refused(
         &["distill", "--resume", "--out", run.to_str().unwrap()],
         "cannot resume",
     );

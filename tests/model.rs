@@ -135,7 +135,8 @@ fn position_modes_and_wirings_change_what_the_same_weights_compute() {
     let outputs: Vec<Vec<f32>> = variants
         .iter()
         .map(|config| {
-            let card = ModelCard::describe("variant", &Architecture::Crmnet(config.clone()), &model);
+            let card =
+                ModelCard::describe("variant", &Architecture::Crmnet(config.clone()), &model);
             let weights = crmnet::weights::to_bytes(model.clone(), &card).unwrap();
             predict_on(Backend::Flex, &weights, &sequences)
         })

@@ -4,23 +4,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn crmnet(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_crmnet"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn succeed(args: &[&str]) -> String {
-    let run = crmnet(args);
-    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
-    assert!(run.status.success(), "{args:?} failed:\n{stderr}");
-    String::from_utf8(run.stdout).unwrap() + &stderr
-}
+use common::{crmnet, refused, succeed};
 
 fn simulate(dir: &Path, n: usize, seed: u64) -> String {
     let path = dir.join(format!("sim-{n}-{seed}.txt"));
@@ -443,21 +430,14 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
     ] {
         let mut all = vec!["train", "--data", &data, "--out", out];
         all.extend(args);
-        let run = crmnet(&all);
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(
-            !run.status.success() && stderr.contains(reason),
-            "{all:?}: {stderr}"
-        );
+        refused(&all, reason);
     }
     let mut first = vec!["train", "--data", &data, "--out", out, "--epochs", "1"];
     first.extend(TINY);
     succeed(&first);
     let other = simulate(dir.path(), 300, 9);
-    let run = crmnet(&["train", "--data", &other, "--out", out, "--resume"]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        !run.status.success() && stderr.contains("--resume continues the run on its own data"),
-        "{stderr}"
+    refused(
+        &["train", "--data", &other, "--out", out, "--resume"],
+        "--resume continues the run on its own data",
     );
 }

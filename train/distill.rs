@@ -128,44 +128,48 @@ impl Distillation {
 
 /// Promoters like the training library's: random variable regions in the constant flanks, or
 /// real sequences with a random share of their variable region substituted.
-pub struct Generator {
+pub struct Generator<'a> {
     rng: StdRng,
-    /// Channels of the real training sequences that seed mutants.
-    seeds: Vec<Vec<u8>>,
+    /// Channels of the real training sequences that seed mutants ([`mutant_seeds`]).
+    seeds: &'a [Vec<u8>],
     random_fraction: f64,
     mutation: (f64, f64),
 }
 
-impl Generator {
-    /// The training rows of `sources` as mutant seeds (only sequences of the library's length,
-    /// where the variable region is where the flanks say).
-    pub fn new(spec: &Distillation, sources: &[Source], seed: u64) -> Result<Self> {
-        let length = FLANK_5.len() + VARIABLE_LENGTH + FLANK_3.len();
-        let mut seeds = Vec::new();
-        for source in sources {
-            for row in source.training_rows()? {
-                let row = row?;
-                if row.channels.len() == length {
-                    seeds.push(row.channels);
-                }
+/// The training rows of `sources` as mutant seeds (only sequences of the library's length,
+/// where the variable region is where the flanks say); read once a run.
+pub fn mutant_seeds(spec: &Distillation, sources: &[Source]) -> Result<Vec<Vec<u8>>> {
+    let length = FLANK_5.len() + VARIABLE_LENGTH + FLANK_3.len();
+    let mut seeds = Vec::new();
+    for source in sources {
+        for row in source.training_rows()? {
+            let row = row?;
+            if row.channels.len() == length {
+                seeds.push(row.channels);
             }
         }
-        if seeds.is_empty() && spec.random_fraction < 1.0 {
-            bail!(
-                "no {length}-nt training rows in {} to mutate: give real data with --data, or --random-fraction 1",
-                sources
-                    .iter()
-                    .map(|s| s.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        Ok(Self {
+    }
+    if seeds.is_empty() && spec.random_fraction < 1.0 {
+        bail!(
+            "no {length}-nt training rows in {} to mutate: give real data with --data, or --random-fraction 1",
+            sources
+                .iter()
+                .map(|s| s.path.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(seeds)
+}
+
+impl<'a> Generator<'a> {
+    pub fn new(spec: &Distillation, seeds: &'a [Vec<u8>], seed: u64) -> Self {
+        Self {
             rng: StdRng::seed_from_u64(seed),
             seeds,
             random_fraction: spec.random_fraction,
             mutation: (spec.mutation_min, spec.mutation_max),
-        })
+        }
     }
 
     fn random_base(&mut self) -> u8 {
@@ -267,14 +271,10 @@ pub fn real_calibration(teacher: &Predictor, sources: &[Source]) -> Result<(f64,
         }
     }
     if measured.len() < 2 {
-        bail!("fewer than two measured training rows to calibrate the real rows against the teacher");
+        bail!(
+            "fewer than two measured training rows to calibrate the real rows against the teacher"
+        );
     }
-    let moments = |x: &[f64]| {
-        let n = x.len() as f64;
-        let mean = x.iter().sum::<f64>() / n;
-        let sd = (x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-        (mean, sd)
-    };
     let ((mean_t, sd_t), (mean_m, sd_m)) = (moments(&taught), moments(&measured));
     if sd_m == 0.0 {
         bail!("the measured values do not vary: nothing to calibrate");
@@ -291,7 +291,7 @@ pub fn real_calibration(teacher: &Predictor, sources: &[Source]) -> Result<(f64,
 /// Rows the teacher labels, generated in chunks (one batched teacher pass each), with measured
 /// rows mixed in at `real_fraction`.
 pub struct Labelled<'a> {
-    generator: Generator,
+    generator: Generator<'a>,
     teacher: &'a Predictor,
     real: Option<(RealRows<'a>, f64)>,
     mix: StdRng,
@@ -301,7 +301,7 @@ pub struct Labelled<'a> {
 }
 
 impl<'a> Labelled<'a> {
-    pub fn new(generator: Generator, teacher: &'a Predictor, rows: usize) -> Self {
+    pub fn new(generator: Generator<'a>, teacher: &'a Predictor, rows: usize) -> Self {
         Self {
             generator,
             teacher,
@@ -323,15 +323,18 @@ impl<'a> Labelled<'a> {
     fn refill(&mut self) -> Result<(), InputError> {
         let count = self.chunk.min(self.remaining);
         let fraction = self.real.as_ref().map_or(0.0, |(_, f)| *f);
-        let real_rows = (0..count).filter(|_| self.mix.random_bool(fraction)).count();
+        let real_rows = (0..count)
+            .filter(|_| self.mix.random_bool(fraction))
+            .count();
         if let Some((real, _)) = &mut self.real {
             for _ in 0..real_rows {
                 self.ready.push_back(real.next_row()?);
             }
         }
         let generated = count - real_rows;
-        let sequences: Vec<Vec<u8>> =
-            (0..generated).map(|_| self.generator.next_sequence()).collect();
+        let sequences: Vec<Vec<u8>> = (0..generated)
+            .map(|_| self.generator.next_sequence())
+            .collect();
         let labels = self
             .teacher
             .predict(sequences.iter().map(Vec::as_slice))
@@ -368,11 +371,12 @@ impl Iterator for Labelled<'_> {
     type Item = Result<Record, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.ready.is_empty() && self.remaining > 0 {
-            if let Err(error) = self.refill() {
-                self.remaining = 0;
-                return Some(Err(error));
-            }
+        if self.ready.is_empty()
+            && self.remaining > 0
+            && let Err(error) = self.refill()
+        {
+            self.remaining = 0;
+            return Some(Err(error));
         }
         self.ready.pop_front().map(Ok)
     }
@@ -385,17 +389,23 @@ pub fn label_scale(generator: Generator, teacher: &Predictor, rows: usize) -> Re
         .map(|row| row.map(|r| r.value.unwrap_or(0.0)))
         .collect::<Result<_, _>>()
         .context("labelling calibration rows")?;
-    let n = labels.len().max(1) as f64;
-    let mean = labels.iter().sum::<f64>() / n;
-    let variance = labels.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
-    Ok((mean, variance.sqrt().max(1e-6)))
+    let (mean, deviation) = moments(&labels);
+    Ok((mean, deviation.max(1e-6)))
+}
+
+/// Mean and (population) standard deviation.
+fn moments(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, variance.sqrt())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn generator(random_fraction: f64, seeds: Vec<Vec<u8>>) -> Generator {
+    fn generator(random_fraction: f64, seeds: &[Vec<u8>]) -> Generator<'_> {
         Generator {
             rng: StdRng::seed_from_u64(1),
             seeds,
@@ -406,7 +416,7 @@ mod tests {
 
     #[test]
     fn random_promoters_keep_the_flanks_and_differ_inside() {
-        let mut generator = generator(1.0, Vec::new());
+        let mut generator = generator(1.0, &[]);
         let a = generator.next_sequence();
         let b = generator.next_sequence();
         let flank5 = alphabet::channels(FLANK_5).unwrap();
@@ -422,7 +432,8 @@ mod tests {
     #[test]
     fn mutants_change_only_the_variable_region_by_the_asked_share() {
         let seed: Vec<u8> = (0..110).map(|i| (i % 4) as u8).collect();
-        let mut generator = generator(0.0, vec![seed.clone()]);
+        let seeds = [seed.clone()];
+        let mut generator = generator(0.0, &seeds);
         for _ in 0..50 {
             let mutant = generator.next_sequence();
             assert_eq!(mutant[..17], seed[..17]);

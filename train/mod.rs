@@ -19,7 +19,7 @@ pub enum TrainCommand {
     /// Continue training all weights of a trained model on new data.
     Finetune(training::FinetuneArgs),
     /// Train a student on a teacher's predictions for promoters generated on the fly.
-    Distill(distill::DistillArgs),
+    Distill(Box<distill::DistillArgs>),
     /// Metrics of a model on measured data, beside the file's peer predictions.
     Eval(eval::EvalArgs),
     /// Write shipping weights from a run's best checkpoint.
@@ -32,7 +32,7 @@ pub fn run(command: TrainCommand) -> Result<()> {
     match command {
         TrainCommand::Train(args) => training::train(args),
         TrainCommand::Finetune(args) => training::finetune(args),
-        TrainCommand::Distill(args) => training::distill(args),
+        TrainCommand::Distill(args) => training::distill(*args),
         TrainCommand::Eval(args) => eval::run(args),
         TrainCommand::Export(args) => export::run(args),
         TrainCommand::Simulate(args) => simulate::run(args),

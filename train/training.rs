@@ -26,7 +26,8 @@ use crmnet::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
 use super::distill::{
-    DistillArgs, Distillation, Generator, Labelled, RealRows, label_scale, real_calibration,
+    DistillArgs, Distillation, Generator, Labelled, RealRows, label_scale, mutant_seeds,
+    real_calibration,
 };
 use super::recipe::{Precision, Recipe};
 use super::stream::{Mixture, Source};
@@ -273,7 +274,11 @@ const GENERATOR_SALT: u64 = 0x6765_6e65_7261_7465;
 /// Generated rows whose teacher labels set a new student's output scale.
 const CALIBRATION_ROWS: usize = 4096;
 
-fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation>) -> Result<()> {
+fn run(
+    args: TrainArgs,
+    from: Option<PathBuf>,
+    mut distillation: Option<Distillation>,
+) -> Result<()> {
     let out = &args.out;
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create", out.display()))?;
     // Ctrl-C lets the current epoch's checkpoint stand and stops; a second Ctrl-C kills.
@@ -311,7 +316,9 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
         .collect();
     let device = devices[0].clone();
     let plain_device = device.clone().inner();
-    let data = saved.as_ref().map_or_else(|| args.data.clone(), |s| s.data.clone());
+    let data = saved
+        .as_ref()
+        .map_or_else(|| args.data.clone(), |s| s.data.clone());
     let sources: Vec<Source> = data
         .iter()
         .map(|path| Source::open(path, args.value_column.as_deref(), recipe.valid_permille))
@@ -323,7 +330,10 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
         }
         None => None,
     };
-    let mut distillation = distillation;
+    let seeds = match &distillation {
+        Some(spec) => mutant_seeds(spec, &sources)?,
+        None => Vec::new(),
+    };
     if let (Some(spec), Some(teacher)) = (&mut distillation, &teacher)
         && spec.real_fraction > 0.0
         && spec.real_calibration.is_none()
@@ -346,7 +356,7 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
                 None => {
                     let (name, mut config) = architecture(&recipe.arch)?;
                     if let (Some(spec), Some(teacher)) = (&distillation, &teacher) {
-                        let generator = Generator::new(spec, &sources, recipe.seed ^ GENERATOR_SALT)?;
+                        let generator = Generator::new(spec, &seeds, recipe.seed ^ GENERATOR_SALT);
                         let (mean, deviation) = label_scale(generator, teacher, CALIBRATION_ROWS)?;
                         config = config.with_output_affine(deviation, mean);
                     }
@@ -382,22 +392,20 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
     card.training_recipe = serde_json::to_value(&recipe)?;
     if let (Some(spec), Some(teacher)) = (&distillation, &teacher) {
         let taught = teacher.card();
+        let data = state.data.join(", ");
         let real = match spec.real_calibration {
             Some((scale, shift)) if spec.real_fraction > 0.0 => format!(
-                "; {:.0} % of the rows measured training rows of {} (values mapped onto the teacher's scale as x * {scale:.4} + {shift:.4})",
+                "; {:.0} % of the rows measured training rows of {data} (values mapped onto the teacher's scale as x * {scale:.4} + {shift:.4})",
                 spec.real_fraction * 100.0,
-                state.data.join(", ")
             ),
             _ => String::new(),
         };
         card.training_data = format!(
-            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {}{real}; validation on the measured validation rows of {}",
+            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {data}{real}; validation on the measured validation rows of {data}",
             spec.rows_per_epoch,
             spec.random_fraction * 100.0,
             spec.mutation_min * 100.0,
             spec.mutation_max * 100.0,
-            state.data.join(", "),
-            state.data.join(", ")
         );
         card.training_recipe["distillation"] = serde_json::to_value(spec)?;
         card.origin = format!(
@@ -455,7 +463,7 @@ fn run(args: TrainArgs, from: Option<PathBuf>, distillation: Option<Distillation
             match (&distillation, &teacher) {
                 (Some(spec), Some(teacher)) => {
                     let rows = Labelled::new(
-                        Generator::new(spec, &sources, epoch_seed ^ GENERATOR_SALT)?,
+                        Generator::new(spec, &seeds, epoch_seed ^ GENERATOR_SALT),
                         teacher,
                         spec.rows_per_epoch,
                     );

@@ -165,15 +165,19 @@ impl DeepAtt {
         let x = dropout(&self.pool_dropout, self.convolve_and_pool(bases));
         let x = self.attention.forward(self.lstm.forward(x));
         let x: Tensor<2> = dropout(&self.attention_dropout, x).flatten(1, 2);
-        let x = self.hidden.iter().fold(x, |x, layer| relu(layer.forward(x)));
+        let x = self
+            .hidden
+            .iter()
+            .fold(x, |x, layer| relu(layer.forward(x)));
         self.output.forward(x).flatten(0, 1) * self.output_scale + self.output_shift
     }
 
     /// The valid convolution with ReLU and the max-pooling, `[batch, 4, length]` to
     /// `[batch, steps, filters]` (positions first, as the LSTM reads them): one matrix product
     /// of the windows (im2col) with the kernel, and the pooling as a maximum over a reshaped
-    /// axis. burn's conv1d and max_pool1d computed the same over a third of a training step on
-    /// flex (profiled; `docs/distillation.md`), the pooling alone through a 3-d kernel.
+    /// axis. burn's conv1d and max_pool1d, which computed the same on flex, were the largest part
+    /// of a training step there (the pooling through a 3-d kernel; profile in
+    /// `docs/distillation.md`).
     fn convolve_and_pool(&self, bases: Tensor<3>) -> Tensor<3> {
         let [batch, channels, length] = bases.dims();
         let [filters, _, kernel_size] = self.conv.weight.dims();
@@ -209,10 +213,7 @@ impl DeepAtt {
             ("convolution", self.conv.num_params()),
             ("lstm", self.lstm.num_params()),
             ("attention", self.attention.num_params()),
-            (
-                "dense",
-                self.hidden.num_params() + self.output.num_params(),
-            ),
+            ("dense", self.hidden.num_params() + self.output.num_params()),
         ]
     }
 }

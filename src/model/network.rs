@@ -54,12 +54,12 @@ impl Architecture {
     /// The same architecture reporting `y * scale + shift` for its raw output `y`.
     pub fn with_output_affine(self, scale: f64, shift: f64) -> Self {
         match self {
-            Architecture::Crmnet(config) => Architecture::Crmnet(
-                config.with_output_scale(scale).with_output_shift(shift),
-            ),
-            Architecture::DeepAtt(config) => Architecture::DeepAtt(
-                config.with_output_scale(scale).with_output_shift(shift),
-            ),
+            Architecture::Crmnet(config) => {
+                Architecture::Crmnet(config.with_output_scale(scale).with_output_shift(shift))
+            }
+            Architecture::DeepAtt(config) => {
+                Architecture::DeepAtt(config.with_output_scale(scale).with_output_shift(shift))
+            }
         }
     }
 }
@@ -160,6 +160,9 @@ impl Preset {
 
 /// A network of any architecture: one-hot sequences `[batch, 5, length]` in, predicted
 /// expression `[batch]` out.
+// A process holds one or two networks (a predictor, its autodiff twin), so the variants' sizes
+// do not matter; boxing would put an indirection into every match.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Network {
     Crmnet(Crmnet),
@@ -286,7 +289,10 @@ mod tests {
         assert_eq!(read, Architecture::Crmnet(CrmnetConfig::web()));
         let unknown = serde_json::json!({"kind": "resnet"});
         let error = serde_json::from_value::<Architecture>(unknown).unwrap_err();
-        assert!(error.to_string().contains("unknown architecture kind"), "{error}");
+        assert!(
+            error.to_string().contains("unknown architecture kind"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -32,7 +32,13 @@ impl HardSigmoidLstm {
             })
             .init(device);
         let forget_bias: Vec<f32> = (0..4 * units)
-            .map(|i| if (units..2 * units).contains(&i) { 1.0 } else { 0.0 })
+            .map(|i| {
+                if (units..2 * units).contains(&i) {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
             .collect();
         input.bias = Some(Param::from_tensor(Tensor::from_floats(
             forget_bias.as_slice(),
@@ -100,7 +106,10 @@ impl BidirectionalLstm {
     /// `[batch, steps, inputs]` to `[batch, steps, 2 x units]`.
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
         Tensor::cat(
-            vec![self.forward.forward(x.clone(), false), self.backward.forward(x, true)],
+            vec![
+                self.forward.forward(x.clone(), false),
+                self.backward.forward(x, true),
+            ],
             2,
         )
     }

@@ -1,6 +1,7 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
 
 /// The shared real data, beside the checkout (`CRMNET_DATA` overrides).
 pub fn data_dir() -> PathBuf {
@@ -49,4 +50,31 @@ pub fn deepatt_keras_file() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| data_dir().join("../teachers"))
         .join("deepatt/DeepAtt_model.h5")
+}
+
+/// The `crmnet` binary run with `args`, no standard input.
+pub fn crmnet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_crmnet"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Runs `crmnet` and asserts success; returns its standard output followed by its standard error.
+pub fn succeed(args: &[&str]) -> String {
+    let run = crmnet(args);
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{args:?} failed:\n{stderr}");
+    String::from_utf8(run.stdout).unwrap() + &stderr
+}
+
+/// Runs `crmnet` and asserts that it fails with `reason` on standard error.
+pub fn refused(args: &[&str], reason: &str) {
+    let run = crmnet(args);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        !run.status.success() && stderr.contains(reason),
+        "{args:?}: {stderr}"
+    );
 }
