@@ -4,6 +4,11 @@
 //! layer conventions (`same` padding, transposed convolutions, per-head attention, flatten
 //! order, batch-norm constants) against an independent implementation.
 //!
+//!
+//! And CRMnet as its authors' Keras code lays it out (`benches/keras/authors_layout.py`: their
+//! layer names and order, N, A, C, G, T input channels), saved by Keras to HDF5 with
+//! non-trivial weights, imports here and predicts what Keras predicts.
+//!
 //! Needs TensorFlow: `.ci/setup` installs it into `target/keras-venv`; `CRMNET_KERAS_PYTHON`
 //! names another interpreter.
 
@@ -14,6 +19,7 @@ use std::process::Command;
 
 use burn::prelude::*;
 use crmnet::inference::Predictor;
+use crmnet::keras::KerasModel;
 use crmnet::model::{Network, Preset};
 use crmnet::weights::{self, ModelCard};
 
@@ -97,4 +103,97 @@ fn keras_with_the_same_weights_predicts_what_crmnet_predicts() {
         difference < 1e-3 * spread,
         "crmnet: {difference} (predictions spread over {spread})"
     );
+}
+
+/// Within 1e-4 of Keras on every row, predictions on a trained model's scale (spread about 2).
+#[test]
+fn the_authors_keras_layout_imports_and_predicts_what_keras_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    // Native promoters and random ones, some of them left-padded with N.
+    let mut sequences = common::tsv_columns("test_native_complex.tsv", &["seq"]).remove(0);
+    sequences.truncate(ROWS / 2);
+    let random = common::tsv_columns("test_random_complex.tsv", &["seq"]).remove(0);
+    sequences.extend(
+        random
+            .iter()
+            .filter(|s| s.starts_with('N'))
+            .take(ROWS / 4)
+            .cloned(),
+    );
+    sequences.extend(
+        random
+            .iter()
+            .filter(|s| !s.starts_with('N'))
+            .take(ROWS / 4)
+            .cloned(),
+    );
+    let sequences_path = dir.path().join("sequences.txt");
+    std::fs::write(&sequences_path, sequences.join("\n")).unwrap();
+    let full = dir.path().join("crmnet-full.h5");
+    let weights_only = dir.path().join("crmnet-weights.h5");
+    let keras_path = dir.path().join("keras-predictions.txt");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/keras/authors_layout.py");
+    let output = Command::new(python())
+        .arg(script)
+        .args(["--full".as_ref(), full.as_os_str()])
+        .args(["--weights-only".as_ref(), weights_only.as_os_str()])
+        .args(["--sequences".as_ref(), sequences_path.as_os_str()])
+        .args(["--predictions".as_ref(), keras_path.as_os_str()])
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (bash .ci/setup installs TensorFlow)",
+                python().display()
+            )
+        });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let keras: Vec<f64> = common::parse_floats(
+        &std::fs::read_to_string(&keras_path)
+            .unwrap()
+            .lines()
+            .map(String::from)
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(keras.len(), ROWS);
+    let spread = keras.iter().cloned().fold(f64::MIN, f64::max)
+        - keras.iter().cloned().fold(f64::MAX, f64::min);
+    assert!(spread > 1.0, "Keras' predictions spread over {spread} only");
+
+    for file in [&full, &weights_only] {
+        let source = file.display().to_string();
+        let model = KerasModel::from_bytes(std::fs::read(file).unwrap(), &source).unwrap();
+        let device = Device::flex();
+        let (network, card) = model.import(&device, "test weights", None).unwrap();
+        assert_eq!(card.name, "crmnet");
+        assert_eq!(card.parameters.total, 34_170_289, "{source}");
+        let predictor = Predictor::new(network, card, device);
+        let channels: Vec<Vec<u8>> = sequences
+            .iter()
+            .map(|s| crmnet::data::alphabet::channels(s).unwrap())
+            .collect();
+        let ours = predictor
+            .predict(channels.iter().map(Vec::as_slice))
+            .unwrap();
+        let (difference, row) = ours
+            .iter()
+            .zip(&keras)
+            .map(|(ours, keras)| (f64::from(*ours) - keras).abs())
+            .enumerate()
+            .fold(
+                (0.0, 0),
+                |(worst, at), (row, d)| if d > worst { (d, row) } else { (worst, at) },
+            );
+        eprintln!("{source}: largest difference from Keras {difference:.2e} (row {row})");
+        assert!(
+            difference < 1e-4,
+            "{source}: row {row} ({}): crmnet {}, Keras {}",
+            sequences[row],
+            ours[row],
+            keras[row]
+        );
+    }
 }

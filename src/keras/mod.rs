@@ -1,7 +1,12 @@
-//! Importing trained Keras models from their full-model HDF5 files (`model.save("x.h5")`): the
-//! layer list from the `model_config` attribute, the weights from `model_weights/`, read by the
-//! pure-Rust `hdf5-pure` (no libhdf5, so the import also runs in WebAssembly). Supported:
-//! DeepAtt (Vaishnav et al. 2022) as the authors saved it.
+//! Importing trained Keras models from HDF5: full-model files (`model.save("x.h5")`, the layer
+//! list from the `model_config` attribute, the weights under `model_weights/`) and tf.keras'
+//! weights-only files (`save_weights("x.h5")`, the layer names and the weights at the root),
+//! read by the pure-Rust `hdf5-pure` (no libhdf5, so the import also runs in WebAssembly).
+//! Supported: DeepAtt (Vaishnav et al. 2022) as its authors saved it ([`deepatt`]) and CRMnet
+//! as its authors' Keras code builds it ([`crmnet`]).
+
+mod crmnet;
+mod deepatt;
 
 use std::collections::BTreeMap;
 
@@ -10,7 +15,7 @@ use burn::prelude::*;
 use hdf5_pure::{AttrValue, File};
 use serde_json::Value;
 
-use crate::model::{Architecture, DeepAtt, DeepAttConfig, Network};
+use crate::model::{Architecture, Network};
 use crate::weights::ModelCard;
 
 /// Why a file cannot be imported, naming the file and what is wrong with it.
@@ -69,24 +74,58 @@ impl KerasModel {
             | Some(AttrValue::VarLenAsciiString(s) | AttrValue::VarLenString(s)) => Some(s.clone()),
             _ => None,
         };
-        let config_text = text(attributes.get("model_config"))
-            .ok_or_else(|| not_keras("no model_config attribute (a weights-only file?)"))?;
-        let keras_version = text(attributes.get("keras_version")).unwrap_or_default();
-        let config: Value = serde_json::from_str(&config_text)
-            .map_err(|e| not_keras(&format!("model_config is not JSON: {e}")))?;
-        let layer_configs = config["config"]["layers"]
-            .as_array()
-            .or_else(|| config["config"].as_array())
-            .ok_or_else(|| not_keras("model_config lists no layers"))?;
+        // A full-model file (`model.save`) keeps the weights under `model_weights/` beside the
+        // model's configuration; a weights-only file (tf.keras' `save_weights`) at the root,
+        // with only the layers' names.
+        let weights_root = if file.group("model_weights").is_ok() {
+            "model_weights/"
+        } else {
+            ""
+        };
+        let keras_version = text(attributes.get("keras_version"))
+            .or_else(|| {
+                let group = file.group("model_weights").ok()?;
+                text(group.attrs().ok()?.get("keras_version"))
+            })
+            .unwrap_or_default();
+        let layer_list: Vec<(String, String, Value)> = match text(attributes.get("model_config")) {
+            Some(config_text) => {
+                let config: Value = serde_json::from_str(&config_text)
+                    .map_err(|e| not_keras(&format!("model_config is not JSON: {e}")))?;
+                let layer_configs = config["config"]["layers"]
+                    .as_array()
+                    .or_else(|| config["config"].as_array())
+                    .ok_or_else(|| not_keras("model_config lists no layers"))?;
+                layer_configs
+                    .iter()
+                    .map(|layer| {
+                        let class = layer["class_name"].as_str().unwrap_or_default();
+                        let name = layer["config"]["name"]
+                            .as_str()
+                            .or_else(|| layer["name"].as_str())
+                            .unwrap_or_default();
+                        (class.to_string(), name.to_string(), layer["config"].clone())
+                    })
+                    .collect()
+            }
+            None => {
+                let names = file
+                    .group(weights_root.trim_end_matches('/'))
+                    .ok()
+                    .and_then(|group| group.attrs().ok())
+                    .and_then(|attributes| strings(attributes.get("layer_names")))
+                    .ok_or_else(|| {
+                        not_keras("neither a model_config nor a layer_names attribute")
+                    })?;
+                names
+                    .into_iter()
+                    .map(|name| (String::new(), name, Value::Null))
+                    .collect()
+            }
+        };
         let mut layers = Vec::new();
-        for layer in layer_configs {
-            let class = layer["class_name"].as_str().unwrap_or_default().to_string();
-            let name = layer["config"]["name"]
-                .as_str()
-                .or_else(|| layer["name"].as_str())
-                .unwrap_or_default()
-                .to_string();
-            let group = format!("model_weights/{name}");
+        for (class, name, config) in layer_list {
+            let group = format!("{weights_root}{name}");
             let mut weights = BTreeMap::new();
             if file.group(&group).is_ok() {
                 collect_weights(&file, &group, "", &mut weights).map_err(|reason| {
@@ -110,7 +149,7 @@ impl KerasModel {
             layers.push(Layer {
                 class,
                 name,
-                config: layer["config"].clone(),
+                config,
                 weights,
             });
         }
@@ -132,20 +171,28 @@ impl KerasModel {
         output_affine: Option<(f64, f64)>,
     ) -> Result<(Network, ModelCard), ImportError> {
         let classes: Vec<&str> = self.layers.iter().map(|l| l.class.as_str()).collect();
-        let (name, architecture, model) =
-            if classes.contains(&"Bidirectional") && classes.contains(&"MultiHeadAttention") {
-                let (config, model) = self.deepatt(device, output_affine)?;
-                (
-                    "deepatt",
-                    Architecture::DeepAtt(config),
-                    Network::DeepAtt(model),
-                )
-            } else {
-                return Err(self.unsupported(format!(
-                    "layers {} match no architecture this crate knows (DeepAtt)",
-                    classes.join(", ")
-                )));
-            };
+        let (name, architecture, model) = if crmnet::is_authors_crmnet(self) {
+            let (config, model) = self.authors_crmnet(device, output_affine)?;
+            (
+                "crmnet",
+                Architecture::Crmnet(config),
+                Network::Crmnet(model),
+            )
+        } else if classes.contains(&"Bidirectional") && classes.contains(&"MultiHeadAttention") {
+            let (config, model) = self.deepatt(device, output_affine)?;
+            (
+                "deepatt",
+                Architecture::DeepAtt(config),
+                Network::DeepAtt(model),
+            )
+        } else {
+            let names: Vec<&str> = self.layers.iter().map(|l| l.name.as_str()).collect();
+            return Err(self.unsupported(format!(
+                "layers {} match no architecture this crate knows (DeepAtt by its classes, \
+                 the authors' CRMnet by its layer names ecb_1__0 ...)",
+                names.join(", ")
+            )));
+        };
         let mut card = ModelCard::describe(name, &architecture, &model);
         card.trained = true;
         card.origin = format!(
@@ -208,136 +255,18 @@ impl KerasModel {
             }),
         }
     }
+}
 
-    /// DeepAtt: the configuration read off the layers, the weights mapped onto [`DeepAtt`].
-    fn deepatt(
-        &self,
-        device: &Device,
-        output_affine: Option<(f64, f64)>,
-    ) -> Result<(DeepAttConfig, DeepAtt), ImportError> {
-        let conv = self.one_layer("Conv1D")?;
-        let pool = self.one_layer("MaxPooling1D")?;
-        let lstm = self.one_layer("Bidirectional")?;
-        let attention = self.one_layer("MultiHeadAttention")?;
-        let dense = self.layers_of("Dense");
-        let input = self.layers_of("InputLayer");
-        // An integer of a layer's configuration (`config` may be a wrapped layer's), or of its
-        // first element (Keras writes `kernel_size: [30]`).
-        let integer = |layer: &Layer, config: &Value, key: &str| -> Result<usize, ImportError> {
-            let value = &config[key];
-            value
-                .as_u64()
-                .or_else(|| value[0].as_u64())
-                .map(|v| v as usize)
-                .ok_or_else(|| {
-                    self.unsupported(format!(
-                        "layer {}: no integer {key} in its config",
-                        layer.name
-                    ))
-                })
-        };
-        let number = |layer: &Layer, key: &str| integer(layer, &layer.config, key);
-        let sequence_length = input
-            .first()
-            .and_then(|layer| layer.config["batch_input_shape"][1].as_u64())
-            .map_or(DeepAttConfig::new().sequence_length, |v| v as usize);
-        let (dense_hidden, dense_output) = match dense.split_last() {
-            Some((last, hidden)) if number(last, "units")? == 1 => (hidden, last),
-            _ => return Err(self.unsupported("DeepAtt ends in a Dense layer of one unit".into())),
-        };
-        let dropout = self
-            .layers_of("Dropout")
-            .first()
-            .and_then(|layer| layer.config["rate"].as_f64())
-            .unwrap_or(0.0);
-        let config = DeepAttConfig::new()
-            .with_sequence_length(sequence_length)
-            .with_filters(number(conv, "filters")?)
-            .with_kernel_size(number(conv, "kernel_size")?)
-            .with_pool_size(number(pool, "pool_size")?)
-            .with_lstm_units(integer(lstm, &lstm.config["layer"]["config"], "units")?)
-            .with_heads(number(attention, "head_num")?)
-            .with_dense_units(
-                dense_hidden
-                    .iter()
-                    .map(|layer| number(layer, "units"))
-                    .collect::<Result<_, _>>()?,
-            )
-            .with_dropout(dropout);
-        let config = match output_affine {
-            Some((scale, shift)) => config.with_output_scale(scale).with_output_shift(shift),
-            None => config,
-        };
-        let model = DeepAtt::new(&config, device).map_err(|e| self.unsupported(e.to_string()))?;
-
-        let mut values = BTreeMap::new();
-        let mut put =
-            |target: String, (shape, data): (Vec<usize>, Vec<f32>), permute: Option<[usize; 3]>| {
-                values.insert(target, (shape, data, permute));
-            };
-        // Keras' Conv1D kernel is `[kernel, inputs, filters]`, burn's `[filters, inputs, kernel]`.
-        put(
-            "conv.weight".into(),
-            self.weight(conv, "kernel")?,
-            Some([2, 1, 0]),
-        );
-        put("conv.bias".into(), self.weight(conv, "bias")?, None);
-        for direction in ["forward", "backward"] {
-            let weight = |name: &str| {
-                self.weight(lstm, &format!("{direction}_lstm/{name}"))
-                    .or_else(|_| self.weight(lstm, &format!("{direction}_lstm/lstm_cell/{name}")))
-            };
-            put(
-                format!("lstm.{direction}.input.weight"),
-                weight("kernel")?,
-                None,
-            );
-            put(
-                format!("lstm.{direction}.input.bias"),
-                weight("bias")?,
-                None,
-            );
-            put(
-                format!("lstm.{direction}.recurrent"),
-                weight("recurrent_kernel")?,
-                None,
-            );
-        }
-        for (target, letter) in [
-            ("query", "q"),
-            ("key", "k"),
-            ("value", "v"),
-            ("output", "o"),
-        ] {
-            let weight =
-                |kind: &str| self.weight(attention, &format!("{}_{kind}{letter}", attention.name));
-            put(format!("attention.{target}.weight"), weight("W")?, None);
-            put(format!("attention.{target}.bias"), weight("b")?, None);
-        }
-        for (index, layer) in dense_hidden.iter().enumerate() {
-            put(
-                format!("hidden.{index}.weight"),
-                self.weight(layer, "kernel")?,
-                None,
-            );
-            put(
-                format!("hidden.{index}.bias"),
-                self.weight(layer, "bias")?,
-                None,
-            );
-        }
-        put(
-            "output.weight".into(),
-            self.weight(dense_output, "kernel")?,
-            None,
-        );
-        put(
-            "output.bias".into(),
-            self.weight(dense_output, "bias")?,
-            None,
-        );
-        let model = assign(model, values, &self.source)?;
-        Ok((config, model))
+/// A string-array attribute (Keras' `layer_names`, `weight_names`), however it is stored.
+fn strings(value: Option<&AttrValue>) -> Option<Vec<String>> {
+    match value? {
+        AttrValue::StringArray(values)
+        | AttrValue::AsciiStringArray(values)
+        | AttrValue::VarLenStringArray(values)
+        | AttrValue::VarLenAsciiStringArray(values)
+        | AttrValue::StringArraySized { values, .. }
+        | AttrValue::AsciiStringArraySized { values, .. } => Some(values.clone()),
+        _ => None,
     }
 }
 
