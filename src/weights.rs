@@ -106,9 +106,9 @@ pub enum WeightsError {
     Keras(#[from] ImportError),
 }
 
-/// The model shipped inside the crate (float16 burnpack with its card, which says what it is,
+/// The model shipped inside the crate (a burnpack with its card, which says what it is,
 /// how it was made and how well it does; README, Default model).
-const DEFAULT_MODEL: &[u8] = include_bytes!("../models/crmnet-web.bpk");
+const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.bpk");
 /// How errors and `info` name the embedded model.
 pub const DEFAULT_MODEL_NAME: &str = "<embedded default model>";
 

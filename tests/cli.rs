@@ -277,7 +277,7 @@ fn predict_uses_the_embedded_trained_model_unless_told_otherwise() {
         "{}",
         stderr(&embedded)
     );
-    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/models/default.bpk");
     let from_file = crmnet(&["predict", "-i", fasta, "--weights", shipped], None);
     assert_eq!(embedded.stdout, from_file.stdout);
     assert_eq!(rows(&String::from_utf8(embedded.stdout).unwrap()).len(), 2);

@@ -441,3 +441,53 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
         "--resume continues the run on its own data",
     );
 }
+
+/// `export` writes shipping weights: renamed, in float16 at half the size, predicting what the
+/// float32 weights predict to float16's precision; and as safetensors with the same card.
+#[test]
+fn export_renames_halves_and_keeps_the_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
+    let full = dir.path().join("full.bpk");
+    let half = dir.path().join("half.bpk");
+    let tensors = dir.path().join("model.safetensors");
+    let (full_s, half_s, tensors_s) = (
+        full.to_str().unwrap(),
+        half.to_str().unwrap(),
+        tensors.to_str().unwrap(),
+    );
+    succeed(&["export", "--from", source, "-o", full_s, "--name", "renamed"]);
+    succeed(&["export", "--from", full_s, "-o", half_s, "--half"]);
+    succeed(&["export", "--from", full_s, "-o", tensors_s, "--format", "safetensors"]);
+
+    let card = succeed(&["info", "--weights", half_s]);
+    assert!(card.contains("\"name\": \"renamed\""), "{card}");
+    assert!(card.contains("\"exported_as\": \"float16\""), "{card}");
+    let size = |path: &Path| std::fs::metadata(path).unwrap().len() as f64;
+    assert!(size(&half) < 0.55 * size(&full), "{} vs {}", size(&half), size(&full));
+    let header = std::fs::read(&tensors).unwrap();
+    assert!(
+        String::from_utf8_lossy(&header[..header.len().min(1 << 16)]).contains("renamed"),
+        "the safetensors header carries the card"
+    );
+
+    let data = common::data_file("test_native_complex.tsv");
+    let predictions = |weights: &str| -> Vec<f64> {
+        let run = crmnet(&["predict", "-i", &data, "--weights", weights]);
+        assert!(run.status.success());
+        String::from_utf8(run.stdout)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.rsplit('\t').next()?.parse().ok())
+            .collect()
+    };
+    let (full_p, half_p) = (predictions(full_s), predictions(half_s));
+    assert_eq!(full_p.len(), 3_733);
+    let largest = full_p
+        .iter()
+        .zip(&half_p)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(largest < 0.05, "float16 moved a prediction by {largest}");
+}

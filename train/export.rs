@@ -21,6 +21,10 @@ pub struct ExportArgs {
     /// Store parameters as float16.
     #[arg(long)]
     half: bool,
+    /// The name the model card gives the model (`info`, `eval` and the site show it); the
+    /// run's by default.
+    #[arg(long)]
+    name: Option<String>,
     /// `bpk`: burnpack with model card, what crmnet and the npm package load; `safetensors`:
     /// the same tensors and card for numpy, PyTorch or Keras.
     #[arg(long, value_enum, default_value_t = Format::Bpk)]
@@ -44,6 +48,9 @@ impl ModuleMapper for CastTo {
 
 pub fn run(args: ExportArgs) -> Result<()> {
     let (model, mut card) = weights::load(&args.from, &Device::flex())?;
+    if let Some(name) = args.name {
+        card.name = name;
+    }
     let model = if args.half {
         card.training_recipe["exported_as"] = serde_json::json!("float16");
         model.map(&mut CastTo(DType::F16))
