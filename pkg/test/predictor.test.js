@@ -136,7 +136,7 @@ test('bad input rejects with an Error saying what and where, and the predictor k
 });
 
 test('weights load from bytes and from a file URL, and auto picks the CPU in Node', async () => {
-  const url = new URL('../../models/crmnet-web.bpk', import.meta.url);
+  const url = new URL('../../models/default.bpk', import.meta.url);
   const fromUrl = await Predictor.load({ weights: url });
   assert.equal(fromUrl.info().backend, 'cpu');
   const fromBytes = await Predictor.load({ weights: readFileSync(url), backend: 'cpu' });
@@ -168,7 +168,9 @@ test('workers: two worker threads predict what one thread predicts, and fail and
   // Mutagenesis split between the two workers: the thread's effects, position by position.
   const [parts, whole] = [await pool.mutagenesis(sequences[3]), await predictor.mutagenesis(sequences[3])];
   assert.deepEqual([parts.reference, parts.length, parts.effects.length], [whole.reference, whole.length, whole.effects.length]);
-  parts.effects.forEach((effect, i) => assert.ok(Math.abs(effect - whole.effects[i]) < 1e-6, `${i}: ${effect} vs ${whole.effects[i]}`));
+  // Batches split differently round differently: float32's step at the predictions' size.
+  const rounding = 1e-6 * Math.max(1, Math.abs(whole.reference));
+  parts.effects.forEach((effect, i) => assert.ok(Math.abs(effect - whole.effects[i]) < rounding, `${i}: ${effect} vs ${whole.effects[i]}`));
   const short = await pool.mutagenesis('ACG');
   assert.deepEqual(short, await predictor.mutagenesis('ACG'));
 
