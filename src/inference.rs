@@ -75,7 +75,11 @@ impl Predictor {
 
     /// The one-hot batch of validated sequences (alphabet channels), ready for the model.
     pub fn encode<'a>(&self, sequences: impl ExactSizeIterator<Item = &'a [u8]>) -> Tensor<3> {
-        one_hot_batch(sequences, self.card.sequence_length, &self.device)
+        one_hot_batch(
+            sequences,
+            self.card.architecture.input_window(),
+            &self.device,
+        )
     }
 
     /// Predicted expression, one value per sequence, in order.

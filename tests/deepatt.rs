@@ -133,3 +133,21 @@ fn read_column(path: &Path, name: &str) -> Vec<f64> {
         .map(|line| line.split('\t').nth(index).unwrap().parse().unwrap())
         .collect()
 }
+
+/// Sequences of other lengths fill the input as the authors' preprocessing did: the last 110
+/// bases are kept, shorter sequences are padded with N at the 5' end.
+#[test]
+fn other_lengths_keep_the_three_prime_end_as_deepatt_did() {
+    let teacher = teacher(Backend::Flex);
+    let native = &common::tsv_columns("test_native_complex.tsv", &["seq"])[0];
+    let sequence = &native[0];
+    assert_eq!(sequence.len(), 110);
+    let predict = |s: &str| {
+        let codes = alphabet::channels(s).unwrap();
+        teacher.predict(std::iter::once(codes.as_slice())).unwrap()[0]
+    };
+    let cut = &sequence[10..];
+    assert_eq!(predict(cut), predict(&format!("{}{cut}", "N".repeat(10))));
+    assert_eq!(predict(&format!("ACGTACGT{sequence}")), predict(sequence));
+    assert_ne!(predict(cut), predict(&format!("{cut}{}", "N".repeat(10))));
+}

@@ -25,11 +25,16 @@ fn real_sequences(n: usize) -> Vec<Vec<u8>> {
 #[test]
 fn saliency_gradient_matches_finite_differences() {
     let predictor = predictor();
-    let length = predictor.card().sequence_length;
+    let window = predictor.card().architecture.input_window();
+    let length = window.length;
     // Small enough that a perturbation seldom crosses a ReLU kink (where a difference quotient
     // averages two slopes; 2e-3 did at one probe), large enough for float32 outputs near 1.
     let step = 5e-4f32;
-    for codes in real_sequences(3) {
+    // Three promoters as measured, and one with its first ten bases cut, which sits elsewhere in
+    // the model's input (padded at the end the model pads).
+    let mut sequences = real_sequences(3);
+    sequences.push(sequences[0][10..].to_vec());
+    for codes in sequences {
         let result = saliency(&predictor, &codes).unwrap();
         assert_eq!(result.scores.len(), codes.len());
         let plain = predictor
@@ -37,7 +42,7 @@ fn saliency_gradient_matches_finite_differences() {
             .unwrap()[0];
         assert!((result.prediction - plain).abs() < 1e-4);
         let mut one_hot = Vec::new();
-        push_one_hot(&codes, length, &mut one_hot);
+        push_one_hot(&codes, window, &mut one_hot);
         // Central differences for every base at spread-out positions (flanks and variable region).
         let mut inputs = Vec::new();
         let probes: Vec<(usize, usize)> = (0..codes.len())
@@ -47,7 +52,8 @@ fn saliency_gradient_matches_finite_differences() {
         for &(position, base) in &probes {
             for sign in [1.0, -1.0] {
                 let mut perturbed = one_hot.clone();
-                perturbed[base * length + position] += sign * step;
+                let at = window.input_position(codes.len(), position).unwrap();
+                perturbed[base * length + at] += sign * step;
                 inputs.extend(perturbed);
             }
         }

@@ -172,7 +172,7 @@ fn tiny_without_dropout() -> CrmnetConfig {
 fn encode(sequences: &[Vec<u8>], config: &CrmnetConfig, device: &Device) -> Tensor<3> {
     one_hot_batch(
         sequences.iter().map(Vec::as_slice),
-        config.sequence_length,
+        Architecture::Crmnet(config.clone()).input_window(),
         device,
     )
 }

@@ -456,15 +456,30 @@ fn export_renames_halves_and_keeps_the_predictions() {
         half.to_str().unwrap(),
         tensors.to_str().unwrap(),
     );
-    succeed(&["export", "--from", source, "-o", full_s, "--name", "renamed"]);
+    succeed(&[
+        "export", "--from", source, "-o", full_s, "--name", "renamed",
+    ]);
     succeed(&["export", "--from", full_s, "-o", half_s, "--half"]);
-    succeed(&["export", "--from", full_s, "-o", tensors_s, "--format", "safetensors"]);
+    succeed(&[
+        "export",
+        "--from",
+        full_s,
+        "-o",
+        tensors_s,
+        "--format",
+        "safetensors",
+    ]);
 
     let card = succeed(&["info", "--weights", half_s]);
     assert!(card.contains("\"name\": \"renamed\""), "{card}");
     assert!(card.contains("\"exported_as\": \"float16\""), "{card}");
     let size = |path: &Path| std::fs::metadata(path).unwrap().len() as f64;
-    assert!(size(&half) < 0.55 * size(&full), "{} vs {}", size(&half), size(&full));
+    assert!(
+        size(&half) < 0.55 * size(&full),
+        "{} vs {}",
+        size(&half),
+        size(&full)
+    );
     let header = std::fs::read(&tensors).unwrap();
     assert!(
         String::from_utf8_lossy(&header[..header.len().min(1 << 16)]).contains("renamed"),

@@ -18,6 +18,7 @@ use burn::prelude::*;
 use burn::train::train::MultiDevicesTrainStep;
 use burn::train::{InferenceStep, RegressionOutput, TrainOutput, TrainStep};
 
+use crate::data::alphabet::InputWindow;
 use crate::data::batching::one_hot_batch;
 use crate::data::readers::Record;
 use crate::model::Network;
@@ -99,7 +100,7 @@ pub struct DataParallel {
     devices: Vec<Device>,
     workers: MultiDevicesTrainStep<Trainee>,
     huber_delta: f32,
-    sequence_length: usize,
+    window: InputWindow,
     /// Rows per forward/backward pass on one device; `None`: the whole shard in one pass.
     micro_batch_size: Option<usize>,
 }
@@ -111,7 +112,7 @@ impl DataParallel {
         devices: Vec<Device>,
         workers_per_device: usize,
         huber_delta: f64,
-        sequence_length: usize,
+        window: InputWindow,
         micro_batch_size: Option<usize>,
     ) -> Self {
         assert!(!devices.is_empty(), "at least one device");
@@ -126,7 +127,7 @@ impl DataParallel {
             devices,
             workers,
             huber_delta: huber_delta as f32,
-            sequence_length,
+            window,
             micro_batch_size,
         }
     }
@@ -195,7 +196,7 @@ impl DataParallel {
     fn shard(&self, rows: &[Record], global_rows: usize, device: &Device) -> Shard {
         let inputs = one_hot_batch(
             rows.iter().map(|r| r.channels.as_slice()),
-            self.sequence_length,
+            self.window,
             device,
         );
         let targets: Vec<f32> = rows

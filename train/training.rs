@@ -436,7 +436,7 @@ fn run(
         devices,
         workers_per_device,
         recipe.huber_delta,
-        card.sequence_length,
+        card.architecture.input_window(),
         recipe.micro_batch_size,
     );
     if recipe.devices > 1 {

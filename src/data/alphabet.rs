@@ -1,5 +1,7 @@
 //! The model's alphabet. Channel order is the paper's, **A, C, G, T, N**.
 
+use std::ops::Range;
+
 /// Input channels of the one-hot encoding.
 pub const CHANNELS: usize = 5;
 /// Letters in channel order.
@@ -50,14 +52,64 @@ pub fn channels(sequence: &str) -> Result<Vec<u8>, SequenceError> {
         .collect()
 }
 
+/// Which end of a sequence a model's fixed-length input holds in place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The sequence starts at the input's first position: shorter ones are padded with `N` at
+    /// the 3' end, longer ones lose their 3' end (CRMnet's preprocessing).
+    FivePrime,
+    /// The sequence ends at the input's last position: shorter ones are padded with `N` at the
+    /// 5' end, longer ones lose their 5' end (DeepAtt's; the constant 3' flank stays in place).
+    ThreePrime,
+}
+
+/// How a sequence of any length fills a model's input of `length` positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputWindow {
+    pub length: usize,
+    pub anchor: Anchor,
+}
+
+impl InputWindow {
+    /// The positions of a sequence of `bases` bases that reach the input.
+    pub fn visible(&self, bases: usize) -> Range<usize> {
+        match self.anchor {
+            Anchor::FivePrime => 0..bases.min(self.length),
+            Anchor::ThreePrime => bases.saturating_sub(self.length)..bases,
+        }
+    }
+
+    /// The input position of position `position` of a sequence of `bases` bases, if it is seen.
+    pub fn input_position(&self, bases: usize, position: usize) -> Option<usize> {
+        let visible = self.visible(bases);
+        let padding = match self.anchor {
+            Anchor::FivePrime => 0,
+            Anchor::ThreePrime => self.length.saturating_sub(bases),
+        };
+        visible
+            .contains(&position)
+            .then(|| position - visible.start + padding)
+    }
+}
+
 /// Appends the `[CHANNELS, length]` one-hot block of one sequence (channel-major, as burn's
-/// `[batch, channels, length]` layout wants it), padded with `N` or truncated at the 3' end.
-pub fn push_one_hot(codes: &[u8], length: usize, out: &mut Vec<f32>) {
+/// `[batch, channels, length]` layout wants it), placed in the input as `window` says.
+pub fn push_one_hot(codes: &[u8], window: InputWindow, out: &mut Vec<f32>) {
+    let length = window.length;
     let start = out.len();
     out.resize(start + CHANNELS * length, 0.0);
     let block = &mut out[start..];
+    let padding = match window.anchor {
+        Anchor::FivePrime => 0,
+        Anchor::ThreePrime => length.saturating_sub(codes.len()),
+    };
+    let first = window.visible(codes.len()).start;
     for position in 0..length {
-        let code = codes.get(position).copied().unwrap_or(N) as usize;
+        let code = position
+            .checked_sub(padding)
+            .and_then(|offset| codes.get(first + offset))
+            .copied()
+            .unwrap_or(N) as usize;
         block[code * length + position] = 1.0;
     }
 }
@@ -93,8 +145,12 @@ mod tests {
 
     #[test]
     fn one_hot_pads_and_truncates_at_the_three_prime_end() {
+        let window = |length| InputWindow {
+            length,
+            anchor: Anchor::FivePrime,
+        };
         let mut out = Vec::new();
-        push_one_hot(&[0, 3], 3, &mut out);
+        push_one_hot(&[0, 3], window(3), &mut out);
         // rows: A C G T N; columns: positions 1..3
         assert_eq!(
             out,
@@ -104,7 +160,35 @@ mod tests {
             ]
         );
         let mut truncated = Vec::new();
-        push_one_hot(&[2, 2, 1], 2, &mut truncated);
+        push_one_hot(&[2, 2, 1], window(2), &mut truncated);
         assert_eq!(truncated, vec![0., 0., 0., 0., 1., 1., 0., 0., 0., 0.]);
+        assert_eq!(window(2).visible(3), 0..2);
+        assert_eq!(window(2).input_position(3, 2), None);
+    }
+
+    #[test]
+    fn three_prime_anchor_pads_and_truncates_at_the_five_prime_end() {
+        let window = |length| InputWindow {
+            length,
+            anchor: Anchor::ThreePrime,
+        };
+        let mut out = Vec::new();
+        push_one_hot(&[0, 3], window(3), &mut out);
+        // rows: A C G T N; columns: positions 1..3; N first, then A, T
+        assert_eq!(
+            out,
+            vec![
+                0., 1., 0., /* C */ 0., 0., 0., /* G */ 0., 0., 0., /* T */ 0., 0.,
+                1., /* N */ 1., 0., 0.
+            ]
+        );
+        let mut truncated = Vec::new();
+        push_one_hot(&[2, 2, 1], window(2), &mut truncated);
+        // G C: the first G is cut
+        assert_eq!(truncated, vec![0., 0., 0., 1., 1., 0., 0., 0., 0., 0.]);
+        assert_eq!(window(2).visible(3), 1..3);
+        assert_eq!(window(2).input_position(3, 0), None);
+        assert_eq!(window(2).input_position(3, 2), Some(1));
+        assert_eq!(window(3).input_position(2, 0), Some(1));
     }
 }

@@ -1,20 +1,23 @@
 use burn::prelude::*;
 
-use super::alphabet::{CHANNELS, push_one_hot};
+use super::alphabet::{CHANNELS, InputWindow, push_one_hot};
 use super::readers::{InputError, Record};
 
 /// The `[batch, 5, length]` one-hot tensor of a batch of validated sequences.
 pub fn one_hot_batch<'a>(
     sequences: impl ExactSizeIterator<Item = &'a [u8]>,
-    length: usize,
+    window: InputWindow,
     device: &Device,
 ) -> Tensor<3> {
     let batch = sequences.len();
-    let mut values = Vec::with_capacity(batch * CHANNELS * length);
+    let mut values = Vec::with_capacity(batch * CHANNELS * window.length);
     for channels in sequences {
-        push_one_hot(channels, length, &mut values);
+        push_one_hot(channels, window, &mut values);
     }
-    Tensor::from_data(TensorData::new(values, [batch, CHANNELS, length]), device)
+    Tensor::from_data(
+        TensorData::new(values, [batch, CHANNELS, window.length]),
+        device,
+    )
 }
 
 /// Groups a record stream into batches of at most `size`, in input order. The first read error

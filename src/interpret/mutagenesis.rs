@@ -36,8 +36,13 @@ pub async fn mutagenesis_async(
     positions: Range<usize>,
     batch_size: usize,
 ) -> Result<Mutagenesis, ReadbackError> {
-    let scored = channels.len().min(predictor.card().sequence_length);
-    let positions = positions.start.min(scored)..positions.end.min(scored);
+    let scored = predictor
+        .card()
+        .architecture
+        .input_window()
+        .visible(channels.len());
+    let end = positions.end.clamp(scored.start, scored.end);
+    let positions = positions.start.clamp(scored.start, end)..end;
     // (position, base) of each variant, in the order they are predicted.
     let variants: Vec<(usize, u8)> = positions
         .clone()

@@ -7,7 +7,8 @@ use crate::inference::{Predictor, ReadbackError, read_floats};
 pub struct Saliency {
     pub prediction: f32,
     /// `[position][A, C, G, T]`, one row per base of the sequence: the gradient of the prediction
-    /// with respect to each one-hot input, times that input (so only the written base scores).
+    /// with respect to each one-hot input, times that input (so only the written base scores);
+    /// zero for bases outside the model's input window (cut from a longer sequence).
     pub scores: Vec<[f32; BASES]>,
     /// The plain gradient, same layout: the first-order effect of raising each base's channel.
     pub gradient: Vec<[f32; BASES]>,
@@ -23,8 +24,8 @@ pub async fn saliency_async(
     channels: &[u8],
 ) -> Result<Saliency, ReadbackError> {
     let (model, device) = predictor.differentiable();
-    let sequence_length = predictor.card().sequence_length;
-    let input = one_hot_batch(std::iter::once(channels), sequence_length, &device).require_grad();
+    let window = predictor.card().architecture.input_window();
+    let input = one_hot_batch(std::iter::once(channels), window, &device).require_grad();
     let prediction = model.forward(input.clone());
     let gradients = prediction.clone().sum().backward();
     let gradient = input
@@ -32,12 +33,15 @@ pub async fn saliency_async(
         .ok_or_else(|| ReadbackError::new("the input received no gradient"))?;
     let gradient = read_floats(gradient).await?;
     let prediction = read_floats(prediction.inner()).await?[0];
-    // Layout [1, channels, sequence_length]; the sequence may be shorter (padded) or longer
-    // (truncated) than the model's input.
-    let positions = channels.len().min(sequence_length);
-    let at = |base: usize, position: usize| gradient[base * sequence_length + position];
-    let gradient: Vec<[f32; BASES]> = (0..positions)
-        .map(|position| std::array::from_fn(|base| at(base, position)))
+    // Layout [1, channels, window length]; the sequence may be shorter (padded) or longer
+    // (cut) than the model's input.
+    let gradient: Vec<[f32; BASES]> = (0..channels.len())
+        .map(
+            |position| match window.input_position(channels.len(), position) {
+                Some(at) => std::array::from_fn(|base| gradient[base * window.length + at]),
+                None => [0.0; BASES],
+            },
+        )
         .collect();
     let scores = gradient
         .iter()

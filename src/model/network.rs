@@ -11,6 +11,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::config::{ConfigError, CrmnetConfig};
 use super::crmnet::Crmnet;
 use super::deepatt::{DeepAtt, DeepAttConfig};
+use crate::data::alphabet::{Anchor, InputWindow};
 
 /// An architecture with its configuration. Serialised as the configuration's fields plus
 /// `"kind"`; a card without `kind` (written before DeepAtt existed) is CRMnet, and fields a
@@ -33,6 +34,18 @@ impl Architecture {
         match self {
             Architecture::Crmnet(config) => config.sequence_length,
             Architecture::DeepAtt(config) => config.sequence_length,
+        }
+    }
+
+    /// How sequences of any length fill the input: as each network's authors prepared theirs.
+    pub fn input_window(&self) -> InputWindow {
+        let anchor = match self {
+            Architecture::Crmnet(_) => Anchor::FivePrime,
+            Architecture::DeepAtt(_) => Anchor::ThreePrime,
+        };
+        InputWindow {
+            length: self.sequence_length(),
+            anchor,
         }
     }
 
