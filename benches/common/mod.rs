@@ -118,7 +118,7 @@ impl TrainingStep {
                 vec![device],
                 backend.workers_per_device(),
                 1.0,
-                card.sequence_length,
+                card.architecture.input_window(),
                 micro_batch_size,
             ),
             model: Some(model),
