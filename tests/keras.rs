@@ -33,6 +33,22 @@ fn python() -> PathBuf {
         })
 }
 
+/// The output of a TensorFlow script that succeeded, or a panic saying why not.
+fn succeeded(output: std::io::Result<std::process::Output>) -> std::process::Output {
+    let output = output.unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (bash .ci/setup installs TensorFlow)",
+            python().display()
+        )
+    });
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 fn keras_difference(model: Network, card: ModelCard, dir: &Path) -> (f64, f64) {
     let name = card.name.clone();
     let weights_path = dir.join(format!("{name}.safetensors"));
@@ -61,18 +77,8 @@ fn keras_difference(model: Network, card: ModelCard, dir: &Path) -> (f64, f64) {
         .arg(&sequences_path)
         .arg("--reference")
         .arg(&reference_path)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (bash .ci/setup installs TensorFlow)",
-                python().display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .output();
+    let output = succeeded(output);
     let result: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(result["rows_compared"], ROWS);
     (
@@ -139,18 +145,8 @@ fn the_authors_keras_layout_imports_and_predicts_what_keras_predicts() {
         .args(["--weights-only".as_ref(), weights_only.as_os_str()])
         .args(["--sequences".as_ref(), sequences_path.as_os_str()])
         .args(["--predictions".as_ref(), keras_path.as_os_str()])
-        .output()
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (bash .ci/setup installs TensorFlow)",
-                python().display()
-            )
-        });
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+        .output();
+    succeeded(output);
     let keras: Vec<f64> = common::parse_floats(
         &std::fs::read_to_string(&keras_path)
             .unwrap()

@@ -74,6 +74,9 @@ struct Parts<'a> {
 
 type Value = (Vec<usize>, Vec<f32>);
 
+/// A Dense layer's weights by their Keras and burn names.
+const DENSE: [(&str, &str); 2] = [("kernel", "weight"), ("bias", "bias")];
+
 impl KerasModel {
     pub(super) fn authors_crmnet(
         &self,
@@ -405,17 +408,35 @@ impl KerasModel {
         prefix: &str,
         layer: &Layer,
     ) -> Result<(), ImportError> {
-        let kernels = self.sublayer_weights(layer, "dense", "kernel");
-        let biases = self.sublayer_weights(layer, "dense", "bias");
-        if kernels.len() != 2 || biases.len() != 2 {
-            return Err(self.unsupported(format!("{}: not two Dense layers", layer.name)));
-        }
-        for ((name, kernel), bias) in ["squeeze", "excite"].iter().zip(kernels).zip(biases) {
-            values.insert(
-                format!("{prefix}.se.{name}.weight"),
-                (kernel.0, kernel.1, None),
-            );
-            values.insert(format!("{prefix}.se.{name}.bias"), (bias.0, bias.1, None));
+        let targets = [
+            format!("{prefix}.se.squeeze"),
+            format!("{prefix}.se.excite"),
+        ];
+        self.two_sublayers(values, layer, "dense", DENSE, targets)
+    }
+
+    /// The weights of the two sublayers of `layer` named `base`, in creation order, onto the
+    /// modules `targets`: each `(Keras name, burn name)` of `leaves`.
+    fn two_sublayers(
+        &self,
+        values: &mut Assignments,
+        layer: &Layer,
+        base: &str,
+        leaves: [(&str, &str); 2],
+        targets: [String; 2],
+    ) -> Result<(), ImportError> {
+        for (keras, burn) in leaves {
+            let found = self.sublayer_weights(layer, base, keras);
+            if found.len() != 2 {
+                return Err(self.unsupported(format!(
+                    "{}: {} {base} layers with a {keras}, not two",
+                    layer.name,
+                    found.len()
+                )));
+            }
+            for (target, (shape, data)) in targets.iter().zip(found) {
+                values.insert(format!("{target}.{burn}"), (shape, data, None));
+            }
         }
         Ok(())
     }
@@ -458,27 +479,14 @@ impl KerasModel {
                 (flat, data, None),
             );
         }
-        let kernels = self.sublayer_weights(block, "dense", "kernel");
-        let biases = self.sublayer_weights(block, "dense", "bias");
-        let gammas = self.sublayer_weights(block, "layer_normalization", "gamma");
-        let betas = self.sublayer_weights(block, "layer_normalization", "beta");
-        if kernels.len() != 2 || biases.len() != 2 || gammas.len() != 2 || betas.len() != 2 {
-            return Err(self.unsupported(format!(
-                "{}: not two feed-forward Dense layers and two LayerNormalizations",
-                block.name
-            )));
-        }
-        for ((name, kernel), bias) in ["expand", "contract"].iter().zip(kernels).zip(biases) {
-            values.insert(
-                format!("{prefix}.{name}.weight"),
-                (kernel.0, kernel.1, None),
-            );
-            values.insert(format!("{prefix}.{name}.bias"), (bias.0, bias.1, None));
-        }
-        for ((name, gamma), beta) in ["attention_norm", "ffn_norm"].iter().zip(gammas).zip(betas) {
-            values.insert(format!("{prefix}.{name}.gamma"), (gamma.0, gamma.1, None));
-            values.insert(format!("{prefix}.{name}.beta"), (beta.0, beta.1, None));
-        }
+        let dense = [format!("{prefix}.expand"), format!("{prefix}.contract")];
+        self.two_sublayers(values, block, "dense", DENSE, dense)?;
+        let norms = [
+            format!("{prefix}.attention_norm"),
+            format!("{prefix}.ffn_norm"),
+        ];
+        let leaves = [("gamma", "gamma"), ("beta", "beta")];
+        self.two_sublayers(values, block, "layer_normalization", leaves, norms)?;
         Ok(())
     }
 
