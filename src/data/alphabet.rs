@@ -79,16 +79,20 @@ impl InputWindow {
         }
     }
 
+    /// The input positions of `N` padding before a sequence of `bases` bases.
+    fn padding(&self, bases: usize) -> usize {
+        match self.anchor {
+            Anchor::FivePrime => 0,
+            Anchor::ThreePrime => self.length.saturating_sub(bases),
+        }
+    }
+
     /// The input position of position `position` of a sequence of `bases` bases, if it is seen.
     pub fn input_position(&self, bases: usize, position: usize) -> Option<usize> {
         let visible = self.visible(bases);
-        let padding = match self.anchor {
-            Anchor::FivePrime => 0,
-            Anchor::ThreePrime => self.length.saturating_sub(bases),
-        };
         visible
             .contains(&position)
-            .then(|| position - visible.start + padding)
+            .then(|| position - visible.start + self.padding(bases))
     }
 }
 
@@ -99,10 +103,7 @@ pub fn push_one_hot(codes: &[u8], window: InputWindow, out: &mut Vec<f32>) {
     let start = out.len();
     out.resize(start + CHANNELS * length, 0.0);
     let block = &mut out[start..];
-    let padding = match window.anchor {
-        Anchor::FivePrime => 0,
-        Anchor::ThreePrime => length.saturating_sub(codes.len()),
-    };
+    let padding = window.padding(codes.len());
     let first = window.visible(codes.len()).start;
     for position in 0..length {
         let code = position

@@ -141,7 +141,7 @@ impl KerasModel {
         let encoder_levels = levels(&parts.encoder_se);
         let decoder_levels = levels(&parts.decoder_se);
         let head_units = parts.head_se.len();
-        let expected = 3 * encoder_levels - 1 + 2 * decoder_levels + head_units;
+        let expected = (3 * encoder_levels).saturating_sub(1) + 2 * decoder_levels + head_units;
         if encoder_levels == 0 || parts.convolutions.len() != expected {
             return Err(self.unsupported(format!(
                 "{encoder_levels} encoder, {decoder_levels} decoder and {head_units} head \
@@ -149,11 +149,18 @@ impl KerasModel {
                 parts.convolutions.len()
             )));
         }
-        let conv = |index: usize| -> Result<Value, ImportError> {
-            self.weight(parts.convolutions[index].1, "kernel")
+        // One axis of a layer's kernel, or an error naming the layer.
+        let axis = |layer: &Layer, shape: &[usize], index: usize| {
+            shape.get(index).copied().ok_or_else(|| {
+                self.unsupported(format!("{}: kernel of shape {shape:?}", layer.name))
+            })
         };
-        let filters = |index: usize| conv(index).map(|(shape, _)| shape[2]);
-        let kernel_size = conv(0)?.0[0];
+        let conv_axis = |index: usize, kernel_axis: usize| {
+            let layer = parts.convolutions[index].1;
+            axis(layer, &self.weight(layer, "kernel")?.0, kernel_axis)
+        };
+        let filters = |index: usize| conv_axis(index, 2);
+        let kernel_size = conv_axis(0, 0)?;
         let mut encoder_filters = Vec::new();
         let mut index = 0;
         for level in 0..encoder_levels {
@@ -168,7 +175,8 @@ impl KerasModel {
         let head_filters = (index..parts.convolutions.len())
             .map(filters)
             .collect::<Result<Vec<_>, _>>()?;
-        let squeeze = self.sublayer_weights(parts.encoder_se[&(0, 0)], "dense", "kernel");
+        let squeeze =
+            self.sublayer_weights(self.squeeze(&parts.encoder_se, (0, 0))?, "dense", "kernel");
         let se_ratio = match squeeze.first() {
             Some((shape, _)) if shape.len() == 2 && shape[1] > 0 => shape[0] / shape[1],
             _ => return Err(self.unsupported("ecb_1__0 has no Dense kernel".into())),
@@ -179,25 +187,30 @@ impl KerasModel {
             .ok_or_else(|| self.unsupported("no transformer_block layer".into()))?;
         let query = self.weight(first_block, "query/kernel")?.0;
         let expand = self.sublayer_weights(first_block, "dense", "kernel");
-        let (Some((expand, _)), [_, heads, key_dim]) = (expand.first(), query.as_slice()) else {
+        let expand = expand.first().map(|(shape, _)| shape.as_slice());
+        let (Some([_, ffn_dim]), [_, heads, key_dim]) = (expand, query.as_slice()) else {
             return Err(self.unsupported(format!(
                 "{}: no attention kernel of three axes and feed-forward Dense",
                 first_block.name
             )));
         };
+        // (inputs, units) of each Dense layer after the head.
         let dense_shapes = parts
             .dense
             .iter()
-            .map(|(_, layer)| self.weight(layer, "kernel").map(|(shape, _)| shape))
-            .collect::<Result<Vec<_>, _>>()?;
-        let Some((output, hidden)) = dense_shapes.split_last() else {
+            .map(|(_, layer)| {
+                let shape = self.weight(layer, "kernel")?.0;
+                Ok((axis(layer, &shape, 0)?, axis(layer, &shape, 1)?))
+            })
+            .collect::<Result<Vec<_>, ImportError>>()?;
+        let Some(((_, output_units), hidden)) = dense_shapes.split_last() else {
             return Err(self.unsupported("no Dense layers after the head".into()));
         };
-        if output.get(1) != Some(&1) {
+        if *output_units != 1 {
             return Err(self.unsupported("the last Dense layer has not one unit".into()));
         }
-        let mlp_units: Vec<usize> = hidden.iter().map(|shape| shape[1]).collect();
-        let flattened = dense_shapes[0][0];
+        let mlp_units: Vec<usize> = hidden.iter().map(|(_, units)| *units).collect();
+        let flattened = dense_shapes[0].0;
         let sequence_length = flattened / head_filters.last().copied().unwrap_or(1).max(1);
         let published = CrmnetConfig::published();
         let mlp_dropout = if published.mlp_units.len() == mlp_units.len() {
@@ -216,7 +229,7 @@ impl KerasModel {
             .with_se_ratio(se_ratio)
             .with_heads(*heads)
             .with_key_dim(*key_dim)
-            .with_ffn_dim(expand[1])
+            .with_ffn_dim(*ffn_dim)
             .with_transformer_blocks(parts.blocks.len())
             .with_position(PositionMode::Multiplicative)
             .with_wiring(TransformerWiring::Paired);
@@ -510,7 +523,78 @@ impl KerasModel {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use burn::prelude::*;
+    use serde_json::Value;
+
     use super::numbered;
+    use crate::keras::{KerasModel, Layer};
+
+    fn layer(name: &str, weights: &[(&str, Vec<usize>)]) -> Layer {
+        let weights: BTreeMap<String, (Vec<usize>, Vec<f32>)> = weights
+            .iter()
+            .map(|(key, shape)| {
+                let size = shape.iter().product();
+                (key.to_string(), (shape.clone(), vec![0.0; size]))
+            })
+            .collect();
+        Layer {
+            class: String::new(),
+            name: name.into(),
+            config: Value::Null,
+            weights,
+        }
+    }
+
+    /// Kernels with too few axes where the layout needs them are errors naming the layer, not
+    /// panics (an edited or foreign file).
+    #[test]
+    fn malformed_kernels_are_errors_not_panics() {
+        let squeeze = [
+            ("dense/kernel", vec![4, 2]),
+            ("dense/bias", vec![2]),
+            ("dense_1/kernel", vec![2, 4]),
+            ("dense_1/bias", vec![4]),
+        ];
+        let flat_conv = [("kernel", vec![11]), ("bias", vec![4])];
+        let conv = [("kernel", vec![11, 5, 4]), ("bias", vec![4])];
+        let cases = [
+            vec![
+                layer("conv1d", &flat_conv),
+                layer("ecb_1__0", &squeeze),
+                layer("conv1d_1", &flat_conv),
+            ],
+            vec![
+                layer("conv1d", &conv),
+                layer("ecb_1__0", &squeeze),
+                layer("conv1d_1", &conv),
+                layer(
+                    "transformer_block",
+                    &[
+                        ("query/kernel", vec![4, 2, 2]),
+                        ("dense/kernel", vec![4, 8]),
+                    ],
+                ),
+                layer("dense", &[("kernel", vec![8])]),
+            ],
+            vec![
+                layer("conv1d", &conv),
+                layer("ecb_1__0", &[]),
+                layer("ecb_1__1", &squeeze),
+                layer("conv1d_1", &conv),
+            ],
+        ];
+        for layers in cases {
+            let model = KerasModel {
+                source: "edited.h5".into(),
+                keras_version: String::new(),
+                layers,
+            };
+            let error = model.import(&Device::flex(), "", None).unwrap_err();
+            assert!(error.to_string().starts_with("edited.h5: "), "{error}");
+        }
+    }
 
     #[test]
     fn default_names_give_base_and_creation_counter() {
