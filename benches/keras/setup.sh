@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 venv=target/keras-venv
-if ! "$venv/bin/python" -c 'import tensorflow, keras, safetensors' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import tensorflow, keras, safetensors, h5py' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check tensorflow-cpu==2.21.0 safetensors==0.8.0
 fi
