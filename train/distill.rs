@@ -47,6 +47,13 @@ pub struct DistillArgs {
     /// Largest share of a mutant's variable region substituted.
     #[arg(long)]
     mutation_max: Option<f64>,
+    /// Least G+C share of a random 80-mer; each random row draws its own share between
+    /// --gc-min and --gc-max, so that AT-rich promoters, as native yeast ones are, are seen too.
+    #[arg(long)]
+    gc_min: Option<f64>,
+    /// Largest G+C share of a random 80-mer.
+    #[arg(long)]
+    gc_max: Option<f64>,
     /// Share of each epoch's rows that are measured training rows of --data (their values
     /// mapped onto the teacher's scale) rather than generated ones.
     #[arg(long)]
@@ -69,12 +76,21 @@ pub struct Distillation {
     pub random_fraction: f64,
     pub mutation_min: f64,
     pub mutation_max: f64,
+    /// G+C share range of random rows; runs saved before it existed drew every base uniformly.
+    #[serde(default = "uniform_gc")]
+    pub gc_min: f64,
+    #[serde(default = "uniform_gc")]
+    pub gc_max: f64,
     #[serde(default)]
     pub real_fraction: f64,
     /// `(scale, shift)` putting measured values on the teacher's scale; fitted at the start of
     /// a run that mixes real rows in.
     #[serde(default)]
     pub real_calibration: Option<(f64, f64)>,
+}
+
+fn uniform_gc() -> f64 {
+    0.5
 }
 
 impl Distillation {
@@ -85,6 +101,8 @@ impl Distillation {
             random_fraction: 0.3,
             mutation_min: 0.02,
             mutation_max: 0.2,
+            gc_min: uniform_gc(),
+            gc_max: uniform_gc(),
             real_fraction: 0.0,
             real_calibration: None,
         };
@@ -104,6 +122,8 @@ impl Distillation {
             random_fraction: args.random_fraction.unwrap_or(base.random_fraction),
             mutation_min: args.mutation_min.unwrap_or(base.mutation_min),
             mutation_max: args.mutation_max.unwrap_or(base.mutation_max),
+            gc_min: args.gc_min.unwrap_or(base.gc_min),
+            gc_max: args.gc_max.unwrap_or(base.gc_max),
             real_fraction: args.real_fraction.unwrap_or(base.real_fraction),
             real_calibration: base.real_calibration,
         };
@@ -122,6 +142,9 @@ impl Distillation {
         {
             bail!("mutation shares need 0 <= --mutation-min <= --mutation-max <= 1");
         }
+        if !(0.0 <= spec.gc_min && spec.gc_min <= spec.gc_max && spec.gc_max <= 1.0) {
+            bail!("G+C shares need 0 <= --gc-min <= --gc-max <= 1");
+        }
         Ok(spec)
     }
 }
@@ -134,6 +157,7 @@ pub struct Generator<'a> {
     seeds: &'a [Vec<u8>],
     random_fraction: f64,
     mutation: (f64, f64),
+    gc: (f64, f64),
 }
 
 /// The training rows of `sources` as mutant seeds (only sequences of the library's length,
@@ -169,6 +193,7 @@ impl<'a> Generator<'a> {
             seeds,
             random_fraction: spec.random_fraction,
             mutation: (spec.mutation_min, spec.mutation_max),
+            gc: (spec.gc_min, spec.gc_max),
         }
     }
 
@@ -181,8 +206,15 @@ impl<'a> Generator<'a> {
         let flank = |text: &str| alphabet::channels(text).expect("flanks are ACGT");
         if self.seeds.is_empty() || self.rng.random_bool(self.random_fraction) {
             let mut sequence = flank(FLANK_5);
+            let gc = self.rng.random_range(self.gc.0..=self.gc.1);
             for _ in 0..VARIABLE_LENGTH {
-                let base = self.random_base();
+                // A C G T are channels 0 1 2 3: C or G with probability gc, else A or T.
+                let base = match (self.rng.random_bool(gc), self.rng.random_bool(0.5)) {
+                    (true, true) => 1,
+                    (true, false) => 2,
+                    (false, true) => 0,
+                    (false, false) => 3,
+                };
                 sequence.push(base);
             }
             sequence.extend(flank(FLANK_3));
@@ -411,7 +443,30 @@ mod tests {
             seeds,
             random_fraction,
             mutation: (0.05, 0.1),
+            gc: (0.5, 0.5),
         }
+    }
+
+    #[test]
+    fn random_promoters_follow_the_asked_gc_share() {
+        let gc_share = |gc: (f64, f64)| {
+            let mut generator = Generator {
+                gc,
+                ..generator(1.0, &[])
+            };
+            let (mut gc_bases, mut bases) = (0, 0);
+            for _ in 0..500 {
+                let sequence = generator.next_sequence();
+                let variable = &sequence[FLANK_5.len()..FLANK_5.len() + VARIABLE_LENGTH];
+                gc_bases += variable.iter().filter(|&&b| b == 1 || b == 2).count();
+                bases += variable.len();
+            }
+            gc_bases as f64 / bases as f64
+        };
+        assert!((gc_share((0.5, 0.5)) - 0.5).abs() < 0.01);
+        assert!((gc_share((0.2, 0.2)) - 0.2).abs() < 0.01);
+        let drawn = gc_share((0.2, 0.4));
+        assert!((drawn - 0.3).abs() < 0.02, "{drawn}");
     }
 
     #[test]

@@ -400,8 +400,17 @@ fn run(
             ),
             _ => String::new(),
         };
+        let gc = if spec.gc_min == spec.gc_max {
+            format!("{:.0} % G+C", spec.gc_min * 100.0)
+        } else {
+            format!(
+                "{:.0}-{:.0} % G+C drawn per row",
+                spec.gc_min * 100.0,
+                spec.gc_max * 100.0
+            )
+        };
         card.training_data = format!(
-            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {data}{real}; validation on the measured validation rows of {data}",
+            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers ({gc}) in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {data}{real}; validation on the measured validation rows of {data}",
             spec.rows_per_epoch,
             spec.random_fraction * 100.0,
             spec.mutation_min * 100.0,
