@@ -30,7 +30,8 @@ fn backends() -> Vec<Backend> {
     names
         .split(',')
         .map(|name| {
-            <Backend as clap::ValueEnum>::from_str(name.trim(), true)
+            name.trim()
+                .parse::<Backend>()
                 .unwrap_or_else(|e| panic!("CRMNET_BENCH_BACKENDS: {e}"))
         })
         .collect()

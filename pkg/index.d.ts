@@ -80,3 +80,30 @@ export declare class Predictor {
   /** Frees the model and ends its workers; later calls throw. */
   close(): void;
 }
+
+/** One record read from a text or file. */
+export interface SequenceRecord {
+  id: string;
+  sequence: string;
+  /** 1-based line where the record starts. */
+  line: number;
+}
+
+/**
+ * Reads FASTA, the released training format, or a TSV/CSV with a `seq`/`sequence` column (gzip
+ * too) with the crate's own readers, as the command line does. Rejects with an Error naming
+ * `name`, the line, the record and the reason of the first bad record.
+ */
+export declare function readSequences(input: string | Uint8Array | ArrayBuffer, name?: string): Promise<SequenceRecord[]>;
+
+/** The promoter construct of the measured libraries. */
+export interface LibraryConstruct {
+  /** The constant 5' flank. */
+  flank5: string;
+  /** The constant 3' flank. */
+  flank3: string;
+  /** Length of the variable region between them. */
+  variableLength: number;
+}
+
+export declare function libraryConstruct(): Promise<LibraryConstruct>;

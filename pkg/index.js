@@ -2,6 +2,8 @@
 // build.sh) that loads it in browsers, bundlers and Node alike, splits long inputs into
 // batches so that the page stays responsive, and can spread them over workers (pool.js).
 import { ThisThread, isNode, loadModel, readLocal } from './runtime.js';
+
+export { libraryConstruct, readSequences } from './runtime.js';
 import { WorkerPool } from './pool.js';
 
 async function weightBytes(weights) {

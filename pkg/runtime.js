@@ -1,6 +1,6 @@
 // The WebAssembly module on the thread that imports this file (the page, a worker, Node's
 // main thread or a worker thread): loaded once, models made from it.
-import initialise, { Model } from './dist/crmnet.js';
+import initialise, { Model, libraryConstruct as construct, readSequences as read } from './dist/crmnet.js';
 
 export const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 const wasmUrl = new URL('./dist/crmnet_bg.wasm', import.meta.url);
@@ -34,6 +34,27 @@ export async function loadModel(bytes, backend) {
   } catch (thrown) {
     throw asError(thrown);
   }
+}
+
+/**
+ * The records of a FASTA, released-format or TSV/CSV text, or of a file's bytes (gzip too),
+ * read by the crate's own readers: `[{ id, sequence, line }]`. Rejects with an Error naming
+ * `name`, the line, the record and the reason of the first bad record.
+ */
+export async function readSequences(input, name = 'input') {
+  await start();
+  const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : new Uint8Array(input);
+  try {
+    return read(bytes, name);
+  } catch (thrown) {
+    throw asError(thrown);
+  }
+}
+
+/** The measured libraries' promoter construct: `{ flank5, flank3, variableLength }`. */
+export async function libraryConstruct() {
+  await start();
+  return construct();
 }
 
 /** The largest position the module takes (a 32-bit index): "to the end of the sequence". */

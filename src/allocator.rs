@@ -10,9 +10,8 @@ const PURGE_DELAY: mi_option_t = 15;
 
 /// Keeps freed memory for the next allocation instead of handing it back to the kernel after
 /// a second: a training step frees and allocates hundreds of megabytes of activations and
-/// gradients, and every page handed back had to be faulted in and cleared again (77,000-146,000
-/// page faults in a criterion run of the training step; 1,700 with this). Measured: training
-/// step +11-14 %, an epoch 46-51 s -> 41-45 s, peak memory 840 -> 900 MB (README, Benchmarks).
+/// gradients, and every page handed back had to be faulted in and cleared again; keeping them
+/// trades a little peak memory for a faster step (docs/benchmarks.md, "Freed memory kept").
 pub fn keep_freed_memory() {
     // SAFETY: sets a number mimalloc reads when it frees; any value is valid, -1 means never.
     unsafe { mi_option_set(PURGE_DELAY, -1) }

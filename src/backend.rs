@@ -1,14 +1,16 @@
 //! Choosing where the model runs.
 
 use std::fmt;
+use std::str::FromStr;
 
 use burn::prelude::*;
 
+use crate::platform;
+
 /// The compute backends this build can run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum Backend {
-    /// burn-flex: the pure-Rust CPU backend (the default on CPU: measured faster, see README).
+    /// burn-flex: the pure-Rust CPU backend (the default on CPU: measured faster, docs/usage.md).
     #[default]
     Flex,
     /// burn-ndarray: the older CPU backend.
@@ -22,6 +24,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// The backends this build has, in the order `--help` lists them.
+    pub const ALL: &[Backend] = &[
+        Backend::Flex,
+        Backend::Ndarray,
+        #[cfg(feature = "wgpu")]
+        Backend::Wgpu,
+        #[cfg(feature = "cuda")]
+        Backend::Cuda,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Backend::Flex => "flex",
@@ -41,7 +53,7 @@ impl Backend {
             #[allow(deprecated)] // kept available beside flex, as the design asks
             Backend::Ndarray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
-            Backend::Wgpu => wgpu_device(),
+            Backend::Wgpu => platform::wgpu_device(),
             #[cfg(feature = "cuda")]
             Backend::Cuda => Ok(Device::cuda(0)),
         }
@@ -49,9 +61,22 @@ impl Backend {
 
     /// Training workers per device by default: on the CPU one per core, each running the
     /// forward and backward pass of its own part of the device's batch (burn's CPU kernels keep
-    /// only 1.2 of 2 cores busy on one pass: README, Benchmarks); on a GPU one.
+    /// a core idle for much of one pass: docs/benchmarks.md); on a GPU one.
+    /// The device, in a browser too: WebGPU starts asynchronously there.
+    pub async fn device_async(self) -> Result<Device, BackendError> {
+        match self {
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => platform::wgpu_device_async().await,
+            _ => self.device(),
+        }
+    }
+
     pub fn workers_per_device(self) -> usize {
-        if self.is_cpu() { cpu_workers() } else { 1 }
+        if self.is_cpu() {
+            platform::cpu_workers()
+        } else {
+            1
+        }
     }
 
     pub fn is_cpu(self) -> bool {
@@ -91,6 +116,30 @@ impl fmt::Display for Backend {
     }
 }
 
+impl FromStr for Backend {
+    type Err = String;
+
+    /// A backend's name, or `cpu` (flex) and `webgpu` (wgpu), the names of the npm package.
+    fn from_str(name: &str) -> Result<Self, String> {
+        let name = match name.to_ascii_lowercase().as_str() {
+            "cpu" => "flex",
+            "webgpu" => "wgpu",
+            _ => name,
+        };
+        Backend::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let names: Vec<_> = Backend::ALL.iter().map(|b| b.name()).collect();
+                format!(
+                    "unknown backend '{name}' (this build has: {})",
+                    names.join(", ")
+                )
+            })
+    }
+}
+
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("the {backend} backend is not available: {reason}")]
 pub struct BackendError {
@@ -98,70 +147,10 @@ pub struct BackendError {
     pub reason: String,
 }
 
-/// The runtime can be initialised once per process; later calls reuse that outcome.
-#[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
-fn wgpu_device() -> Result<Device, BackendError> {
-    static DEVICE: std::sync::OnceLock<Result<Device, BackendError>> = std::sync::OnceLock::new();
-    DEVICE
-        .get_or_init(|| {
-            Device::wgpu_options().init().map_err(|e| BackendError {
-                backend: "wgpu",
-                reason: e.to_string(),
-            })
-        })
-        .clone()
-}
-
-/// A browser cannot block while the GPU starts: `wasm.rs` initialises WebGPU asynchronously.
-#[cfg(all(feature = "wgpu", target_arch = "wasm32"))]
-fn wgpu_device() -> Result<Device, BackendError> {
-    Err(BackendError {
-        backend: "wgpu",
-        reason:
-            "in WebAssembly, WebGPU starts asynchronously (Device::wgpu_options().init_async())"
-                .into(),
-    })
-}
-
-/// Forward passes the CPU can run at once.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn cpu_workers() -> usize {
-    rayon::current_num_threads()
-}
-
-/// A page's WebAssembly runs on one thread.
-#[cfg(target_arch = "wasm32")]
-pub fn cpu_workers() -> usize {
-    1
-}
-
 /// Whether `device` is flex, with or without autodiff (burn's device equality ignores
 /// autodiff: `Device::flex().autodiff() == Device::flex()`), where the CPU paths run: the
 /// batch-folded convolutions, concurrent passes and transformer pairs. With autodiff too:
-/// training steps and saliency measured faster there than on burn's conv1d (README, Benchmarks).
+/// training steps and saliency measured faster there than on burn's conv1d (docs/benchmarks.md).
 pub fn is_flex(device: &Device) -> bool {
     *device == Device::flex()
-}
-
-/// Runs two independent parts of a forward pass on `device`, concurrently on flex natively
-/// (with autodiff too: its graph takes nodes from several threads, as with `--cpu-workers`):
-/// for one sequence burn-flex's matrix products leave a core idle much of the time (the full
-/// model's paired transformer blocks run concurrently: README, Benchmarks). Elsewhere one
-/// after the other: GPUs queue the work anyway.
-#[cfg(not(target_arch = "wasm32"))]
-pub fn join<A: Send, B: Send>(
-    device: &Device,
-    first: impl FnOnce() -> A + Send,
-    second: impl FnOnce() -> B + Send,
-) -> (A, B) {
-    if is_flex(device) {
-        rayon::join(first, second)
-    } else {
-        (first(), second())
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-pub fn join<A, B>(_: &Device, first: impl FnOnce() -> A, second: impl FnOnce() -> B) -> (A, B) {
-    (first(), second())
 }

@@ -2,29 +2,15 @@
 
 use std::sync::OnceLock;
 
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use futures_lite::future::block_on;
-
 use burn::prelude::*;
 
-use crate::backend::{cpu_workers, is_flex};
+use crate::backend::is_flex;
 use crate::data::batching::one_hot_batch;
 use crate::model::Network;
-use crate::weights::ModelCard;
-
-/// Rows per forward pass on the CPU (flex): larger batches spill each layer's activations
-/// (megabytes) out of the caches. Natively the passes run concurrently, one per core, each with
-/// the whole core to itself: burn-flex's kernels parallelise only the larger matrix products,
-/// so one pass at a time left a core idle for much of the forward pass. Measured on 2 cores
-/// (README, Benchmarks): 32-row concurrent passes, against 128-row passes one after the other,
-/// took `crmnet-web` at batch 64 from 790 to 1,136 sequences/s and at 1,024 from 804 to 1,155;
-/// 16-row and 128-row concurrent passes measured slower than 32 and 64.
 #[cfg(not(target_arch = "wasm32"))]
-const CPU_ROWS_PER_PASS: usize = 32;
-/// In WebAssembly, one thread: 128-row passes measured faster than 32-row ones (`node
-/// pkg/bench.mjs 256`, three alternating runs: 90-110 against 70-85 sequences/s).
-#[cfg(target_arch = "wasm32")]
-const CPU_ROWS_PER_PASS: usize = 128;
+use crate::platform::block_on;
+use crate::platform::{CPU_ROWS_PER_PASS, cpu_workers, run_passes};
+use crate::weights::ModelCard;
 
 /// A model ready to predict, with its card and the device it lives on.
 pub struct Predictor {
@@ -98,26 +84,11 @@ impl Predictor {
         if rows <= pass_rows || !is_flex(&self.device) {
             return read_floats(self.model.forward(input)).await;
         }
-        let passes = self.predict_passes(input.split(pass_rows, 0)).await?;
+        let passes = run_passes(input.split(pass_rows, 0), |pass| {
+            read_floats(self.model.forward(pass))
+        })
+        .await?;
         Ok(passes.concat())
-    }
-
-    #[cfg(not(target_arch = "wasm32"))]
-    async fn predict_passes(&self, passes: Vec<Tensor<3>>) -> Result<Vec<Vec<f32>>, ReadbackError> {
-        use rayon::prelude::*;
-        passes
-            .into_par_iter()
-            .map(|pass| block_on(read_floats(self.model.forward(pass))))
-            .collect()
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    async fn predict_passes(&self, passes: Vec<Tensor<3>>) -> Result<Vec<Vec<f32>>, ReadbackError> {
-        let mut predictions = Vec::with_capacity(passes.len());
-        for pass in passes {
-            predictions.push(read_floats(self.model.forward(pass)).await?);
-        }
-        Ok(predictions)
     }
 
     #[cfg(not(target_arch = "wasm32"))]

@@ -11,7 +11,10 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use crate::backend::Backend;
 use crate::data::alphabet::channels;
+use crate::data::construct;
+use crate::data::readers::{Columns, InputFormat, SequenceReader};
 use crate::inference::Predictor;
 use crate::interpret::{mutagenesis_async, saliency_async};
 use crate::weights;
@@ -43,43 +46,25 @@ fn error(message: impl std::fmt::Display) -> JsValue {
     JsError::new(&message.to_string()).into()
 }
 
-/// `navigator.gpu` exists: a browser (or runtime) that offers WebGPU at all.
-fn webgpu_offered() -> bool {
-    let global = js_sys::global();
-    Reflect::get(&global, &"navigator".into())
-        .ok()
-        .filter(|navigator| navigator.is_object())
-        .and_then(|navigator| Reflect::get(&navigator, &"gpu".into()).ok())
-        .is_some_and(|gpu| gpu.is_object())
-}
-
-async fn webgpu_device() -> Result<Device, String> {
-    if !webgpu_offered() {
-        return Err("WebGPU is not available here (no navigator.gpu)".into());
-    }
-    Device::wgpu_options()
-        .init_async()
-        .await
-        .map_err(|e| format!("WebGPU could not start: {e}"))
-}
-
-/// The CPU backend: flex, measured faster than ndarray natively (README).
-fn cpu_device() -> Device {
-    Device::flex()
-}
-
+/// The device for `backend`: `auto` (WebGPU where it starts, else the CPU), or any name the
+/// command line's `--backend` takes (`cpu` is flex, measured faster than ndarray; `webgpu` is
+/// wgpu).
 async fn device_for(backend: &str) -> Result<(Device, Placement), JsValue> {
-    match backend {
-        "webgpu" => Ok((webgpu_device().await.map_err(error)?, Placement::WebGpu)),
-        "cpu" => Ok((cpu_device(), Placement::Cpu)),
-        "auto" => Ok(match webgpu_device().await {
+    let placement = |backend| match backend {
+        Backend::Wgpu => Placement::WebGpu,
+        _ => Placement::Cpu,
+    };
+    if backend == "auto" {
+        return Ok(match Backend::Wgpu.device_async().await {
             Ok(device) => (device, Placement::WebGpu),
-            Err(_) => (cpu_device(), Placement::Cpu),
-        }),
-        other => Err(error(format!(
-            "unknown backend {other:?}: use 'auto', 'webgpu' or 'cpu'"
-        ))),
+            Err(_) => (Backend::Flex.device().map_err(error)?, Placement::Cpu),
+        });
     }
+    let chosen: Backend = backend
+        .parse()
+        .map_err(|e| error(format!("{e}; or 'auto'")))?;
+    let device = chosen.device_async().await.map_err(error)?;
+    Ok((device, placement(chosen)))
 }
 
 /// Channels of each sequence, or an error naming the first bad one (`first_index` numbers them
@@ -189,4 +174,43 @@ impl Model {
         info.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
             .map_err(error)
     }
+}
+
+/// The records of a FASTA, released-format or headered-table text (gzip too), read by the
+/// crate's own readers, as the command line reads files: `[{ id, sequence, line }]`, or an
+/// Error naming `name`, the line, the record and the reason of the first bad record.
+#[wasm_bindgen(js_name = readSequences)]
+pub fn read_sequences(bytes: Vec<u8>, name: String) -> Result<JsValue, JsValue> {
+    let reader = SequenceReader::from_reader(
+        name.clone(),
+        Box::new(std::io::Cursor::new(bytes)),
+        InputFormat::Auto,
+        &Columns::default(),
+    )
+    .map_err(error)?;
+    let records = reader
+        .map(|record| {
+            record
+                .map(|r| serde_json::json!({ "id": r.id, "sequence": r.sequence, "line": r.line }))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(error)?;
+    if records.is_empty() {
+        return Err(error(format!("{name}: no sequences found")));
+    }
+    records
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(error)
+}
+
+/// The promoter construct of the measured libraries: `{ flank5, flank3, variableLength }`.
+#[wasm_bindgen(js_name = libraryConstruct)]
+pub fn library_construct() -> Result<JsValue, JsValue> {
+    serde_json::json!({
+        "flank5": construct::FLANK_5,
+        "flank3": construct::FLANK_3,
+        "variableLength": construct::VARIABLE_LENGTH,
+    })
+    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+    .map_err(error)
 }

@@ -107,7 +107,7 @@ pub enum WeightsError {
 }
 
 /// The model shipped inside the crate (a burnpack with its card, which says what it is,
-/// how it was made and how well it does; README, Default model).
+/// how it was made and how well it does; README, The default model).
 const DEFAULT_MODEL: &[u8] = include_bytes!("../models/default.bpk");
 /// How errors and `info` name the embedded model.
 pub const DEFAULT_MODEL_NAME: &str = "<embedded default model>";

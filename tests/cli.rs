@@ -322,7 +322,11 @@ fn info_prints_the_published_counts() {
     }
     let unknown = crmnet(&["info", "--arch", "resnet"], None);
     assert!(!unknown.status.success());
-    assert!(stderr(&unknown).contains("known: crmnet, crmnet-web, crmnet-tiny, deepatt"));
+    assert!(
+        stderr(&unknown).contains("possible values: crmnet, crmnet-web, crmnet-tiny, deepatt"),
+        "{}",
+        stderr(&unknown)
+    );
 }
 
 #[test]

@@ -1,12 +1,10 @@
-import { Predictor } from './vendor/crmnet/index.js';
-import { parseSequences } from './parse.js';
+import { Predictor, libraryConstruct, readSequences } from './vendor/crmnet/index.js';
 
 const $ = (id) => document.getElementById(id);
 const BASES = ['A', 'C', 'G', 'T'];
 const COLORS = { A: '#1b9e3e', C: '#1f5fbf', G: '#e08a00', T: '#d1232a' };
-// The Vaishnav et al. construct: 17-nt 5' and 13-nt 3' constant flanks around 80 nt.
-const FLANK_5 = 17;
-const FLANK_3 = 13;
+// The measured libraries' constant flanks, greyed in the sequence view (from the package).
+const construct = libraryConstruct();
 
 // --- the model, off the page's thread: the package's Web Workers, one per core on the CPU
 // (a single one when WebGPU is there), so that the page never freezes --------------------
@@ -36,11 +34,15 @@ function showProgress(done, total) {
 }
 
 // --- input -------------------------------------------------------------------------------
-async function predict(text, name) {
-  const { records, errors } = parseSequences(text, name);
-  showErrors(errors);
-  if (errors.length > 0 || records.length === 0) {
-    setStatus(errors.length ? `Nothing predicted: ${errors.length} problem(s) in the input.` : 'Nothing to predict.');
+// `input`: pasted text or a file's bytes, read by the package's readers (the command line's).
+async function predict(input, name) {
+  let records;
+  try {
+    records = await readSequences(input, name);
+    showErrors([]);
+  } catch (error) {
+    showErrors([error.message]);
+    setStatus('Nothing predicted: a problem in the input.');
     return;
   }
   $('predict').disabled = true;
@@ -61,9 +63,10 @@ async function predict(text, name) {
 }
 
 async function readFile(file) {
-  const text = await file.text();
-  $('sequences').value = text.length > 200_000 ? '' : text;
-  await predict(text, file.name);
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+  $('sequences').value = gzip || bytes.length > 200_000 ? '' : new TextDecoder().decode(bytes);
+  await predict(bytes, file.name);
 }
 
 // --- results -----------------------------------------------------------------------------
@@ -126,7 +129,11 @@ function renderHistogram(values) {
 }
 
 // --- per-sequence view -------------------------------------------------------------------
-const isFlank = (position, length) => length === 110 && (position < FLANK_5 || position >= length - FLANK_3);
+/** Whether `position` is in a constant flank of a whole construct of `length` nt. */
+function isFlank(position, length, { flank5, flank3, variableLength }) {
+  const whole = flank5.length + variableLength + flank3.length;
+  return length === whole && (position < flank5.length || position >= length - flank3.length);
+}
 
 async function showDetail(id, sequence) {
   const detail = $('detail');
@@ -137,15 +144,15 @@ async function showDetail(id, sequence) {
   try {
     const saliency = await (await model).saliency(sequence);
     $('detail-summary').textContent = `${id}: predicted expression ${saliency.prediction.toFixed(3)} (${sequence.length} nt)`;
-    renderLogo(sequence, saliency);
-    const mutagenesis = await (await model).mutagenesis(sequence, { batchSize: 110 });
+    renderLogo(sequence, saliency, await construct);
+    const mutagenesis = await (await model).mutagenesis(sequence, { batchSize: 128 });
     renderHeatmap(id, sequence, mutagenesis);
   } catch (error) {
     $('detail-summary').textContent = `${id}: ${error.message}`;
   }
 }
 
-function renderLogo(sequence, { scores, length }) {
+function renderLogo(sequence, { scores, length }, flanks) {
   const [cell, half] = [14, 60];
   const values = Array.from({ length }, (_, p) => scores[p * 4 + BASES.indexOf(sequence[p].toUpperCase())] ?? 0);
   const scale = Math.max(...values.map(Math.abs)) || 1;
@@ -159,7 +166,7 @@ function renderLogo(sequence, { scores, length }) {
     if (size < 0.5) return;
     const letter = svg('text', {
       x: 0, y: 0, 'font-size': 20, 'font-weight': 700, 'text-anchor': 'middle',
-      fill: isFlank(p, length) ? '#b5b5b5' : COLORS[base] ?? '#666',
+      fill: isFlank(p, length, flanks) ? '#b5b5b5' : COLORS[base] ?? '#666',
     });
     // Upward letters sit on the axis; downward ones hang from it, drawn upside down.
     letter.setAttribute('transform', value > 0

@@ -10,7 +10,7 @@ use crmnet::backend::Backend;
 use crmnet::data::readers::{Columns, InputFormat, Record, SequenceReader};
 use crmnet::inference::Predictor;
 use crmnet::model::{Network, Preset};
-use crmnet::parallel::DataParallel;
+use crmnet::train::parallel::DataParallel;
 use crmnet::weights::{self, ModelCard};
 
 /// The command line's allocator (see Cargo.toml), so that the benchmarks time what it runs.

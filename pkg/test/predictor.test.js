@@ -127,7 +127,7 @@ test('bad input rejects with an Error saying what and where, and the predictor k
   const truncated = readFileSync(join(root, 'models', 'crmnet-web.bpk')).subarray(0, 100_000);
   await assert.rejects(Predictor.load({ weights: truncated, backend: 'cpu' }), { message: /the given weights/ });
   await assert.rejects(Predictor.load({ backend: 'webgpu' }), { message: /WebGPU is not available/ });
-  await assert.rejects(Predictor.load({ backend: 'tpu' }), { message: /unknown backend "tpu"/ });
+  await assert.rejects(Predictor.load({ backend: 'tpu' }), { message: /unknown backend 'tpu'/ });
   // Still usable: same answer as before the errors.
   const [again] = await predictor.predict([sequences[0]]);
   const [first] = await predictor.predict(sequences.slice(0, 1));

@@ -44,7 +44,6 @@ fn line_prefix(line: u64) -> String {
 
 /// The layout of an input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(not(target_arch = "wasm32"), derive(clap::ValueEnum))]
 pub enum InputFormat {
     /// Decide from the content: `>` starts FASTA; a first line of a sequence (and optionally a
     /// tab and a number) is the released format; anything else is a headered table.
@@ -54,6 +53,43 @@ pub enum InputFormat {
     Released,
     /// A table with a header line, tab- or comma-separated.
     Table,
+}
+
+impl InputFormat {
+    pub const ALL: [InputFormat; 4] = [
+        InputFormat::Auto,
+        InputFormat::Fasta,
+        InputFormat::Released,
+        InputFormat::Table,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InputFormat::Auto => "auto",
+            InputFormat::Fasta => "fasta",
+            InputFormat::Released => "released",
+            InputFormat::Table => "table",
+        }
+    }
+}
+
+impl std::fmt::Display for InputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for InputFormat {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        InputFormat::ALL
+            .into_iter()
+            .find(|f| f.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                format!("unknown input format '{name}' (known: auto, fasta, released, table)")
+            })
+    }
 }
 
 /// Column choices for headered tables.
@@ -69,6 +105,30 @@ pub struct Columns {
 
 const SEQUENCE_COLUMNS: [&str; 2] = ["seq", "sequence"];
 const ID_COLUMNS: [&str; 2] = ["id", "name"];
+/// Measurement columns looked for, in this order, where a value is wanted and no column is named.
+pub const VALUE_COLUMNS: [&str; 3] = ["measured", "expression", "value"];
+
+/// The value column of a table whose header is `header` (as [`SequenceReader::header`] gives
+/// it): `chosen`, or else the first of [`VALUE_COLUMNS`] there. `None` for headerless input,
+/// whose value is each line's second field. Every command that reads measurements decides it
+/// here, so that a file readable by one is readable by all.
+pub fn value_column(header: &[String], chosen: Option<&str>) -> Result<Option<String>, String> {
+    match chosen {
+        Some(chosen) => Ok(Some(chosen.to_string())),
+        None if header.is_empty() => Ok(None),
+        None => VALUE_COLUMNS
+            .iter()
+            .find(|name| header.iter().any(|h| h.eq_ignore_ascii_case(name)))
+            .map(|name| Some(name.to_string()))
+            .ok_or_else(|| {
+                format!(
+                    "no measurement column (looked for {}; choose one with --value-column); the header has: {}",
+                    VALUE_COLUMNS.join(", "),
+                    header.join(", ")
+                )
+            }),
+    }
+}
 const BUFFER: usize = 1 << 16;
 
 type Input = Box<dyn BufRead + Send>;
@@ -97,15 +157,31 @@ impl SequenceReader {
         } else {
             path.to_string()
         };
+        let raw: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            Box::new(File::open(Path::new(path)).map_err(|e| InputError {
+                source_name: source_name.clone(),
+                line: 0,
+                reason: format!("cannot open: {e}"),
+            })?)
+        };
+        Self::from_reader(source_name, raw, format, columns)
+    }
+
+    /// Reads from any byte stream (a pasted text, a dropped file's bytes); `source_name`
+    /// names it in errors.
+    pub fn from_reader(
+        source_name: impl Into<String>,
+        raw: Box<dyn Read + Send>,
+        format: InputFormat,
+        columns: &Columns,
+    ) -> Result<Self, InputError> {
+        let source_name = source_name.into();
         let fail = |line, reason: String| InputError {
             source_name: source_name.clone(),
             line,
             reason,
-        };
-        let raw: Box<dyn Read + Send> = if path == "-" {
-            Box::new(io::stdin())
-        } else {
-            Box::new(File::open(Path::new(path)).map_err(|e| fail(0, format!("cannot open: {e}")))?)
         };
         let mut input = decompressed(raw).map_err(|e| fail(0, format!("cannot read: {e}")))?;
         let format = match format {

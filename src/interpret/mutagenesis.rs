@@ -22,7 +22,7 @@ pub fn mutagenesis(
     positions: Range<usize>,
     batch_size: usize,
 ) -> Result<Mutagenesis, ReadbackError> {
-    crate::inference::block_on(mutagenesis_async(
+    crate::platform::block_on(mutagenesis_async(
         predictor, channels, positions, batch_size,
     ))
 }

@@ -16,7 +16,7 @@ pub struct Saliency {
 
 #[cfg(not(target_arch = "wasm32"))]
 pub fn saliency(predictor: &Predictor, channels: &[u8]) -> Result<Saliency, ReadbackError> {
-    crate::inference::block_on(saliency_async(predictor, channels))
+    crate::platform::block_on(saliency_async(predictor, channels))
 }
 
 pub async fn saliency_async(

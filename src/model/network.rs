@@ -171,6 +171,20 @@ impl Preset {
     }
 }
 
+impl std::str::FromStr for Preset {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Preset::from_name(name).ok_or_else(|| {
+            let names: Vec<_> = Preset::ALL.iter().map(|p| p.name()).collect();
+            format!(
+                "unknown architecture '{name}' (known: {})",
+                names.join(", ")
+            )
+        })
+    }
+}
+
 /// A network of any architecture: one-hot sequences `[batch, 5, length]` in, predicted
 /// expression `[batch]` out.
 // A process holds one or two networks (a predictor, its autodiff twin), so the variants' sizes

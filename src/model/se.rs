@@ -81,7 +81,7 @@ fn learns_from_batch(norm: &BatchNorm, x: &Tensor<3>) -> bool {
 /// burn's training batch norm (biased batch variance, running statistics moved by
 /// `momentum`), channels last. burn's own wants channels on axis 1: given this layout as a
 /// transposed view, it copies it to reduce over the other axes and runs its element-wise passes
-/// over strided memory (a `crmnet-web` training step measured 8 % slower, README, Benchmarks);
+/// over strided memory (a training step measured slower that way, docs/benchmarks.md);
 /// here the reductions run down contiguous rows.
 fn batch_norm_train_channels_last(norm: &BatchNorm, x: Tensor<3>) -> Tensor<3> {
     let [batch, length, channels] = x.dims();

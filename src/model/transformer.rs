@@ -2,7 +2,7 @@ use burn::nn::{Dropout, DropoutConfig, LayerNorm, LayerNormConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, softmax};
 
-use crate::backend::join;
+use crate::platform::join;
 
 use super::config::{CrmnetConfig, PositionMode, TransformerWiring};
 use super::layers::{dense, dropout};

@@ -104,11 +104,11 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   await page.waitForSelector('#heatmap rect[role=button]', { timeout: 300_000 });
   await page.locator('#detail').screenshot({ path: join(shots, 'mutated.png') });
 
-  // A bad sequence: the message names the record, the line and the position.
+  // A bad sequence: the message names the source, the line, the record and the position.
   await page.fill('#sequences', '>ok\nACGTACGT\n>bad\nACGXT\n');
   await page.click('#predict');
   await page.waitForSelector('#errors:not([hidden])');
-  assert.match(await page.textContent('#errors'), /record 2 \(bad, line 3\): invalid character 'X' at position 4/);
+  assert.match(await page.textContent('#errors'), /pasted text:\d+: record 'bad': invalid character 'X' at position 4/);
   await page.screenshot({ path: join(shots, 'bad-input.png') });
 
   assert.deepEqual(outside, [], 'requests left the origin');

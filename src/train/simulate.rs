@@ -4,19 +4,15 @@
 //! on the released 0-17 expression-bin scale.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::Result;
-use clap::Args;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crmnet::output::write_atomically;
-
-pub const FLANK_5: &str = "TGCATTTTTTTCACATC";
-pub const FLANK_3: &str = "GGTTACGGCTGTT";
-pub const VARIABLE_LENGTH: usize = 80;
+use crate::data::construct::{FLANK_3, FLANK_5, VARIABLE_LENGTH};
+use crate::output::write_atomically;
 
 /// A planted motif and its additive effect on expression (bins).
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -72,18 +68,6 @@ pub const REB1_TATA_SYNERGY: f64 = 1.0;
 const BASELINE: f64 = 7.0;
 const NOISE_SD: f64 = 0.5;
 
-#[derive(Args)]
-pub struct SimulateArgs {
-    /// Number of sequences.
-    #[arg(long)]
-    n: u64,
-    /// Output file (`sequence<TAB>value` lines), written atomically.
-    #[arg(long, short)]
-    output: PathBuf,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-}
-
 /// One synthetic promoter and its expression.
 pub fn simulate_one(rng: &mut StdRng) -> (String, f64) {
     let mut variable: Vec<u8> = (0..VARIABLE_LENGTH)
@@ -122,10 +106,11 @@ fn standard_normal(rng: &mut StdRng) -> f64 {
     (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
 }
 
-pub fn run(args: SimulateArgs) -> Result<()> {
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    write_atomically::<_, anyhow::Error>(&args.output, |out| {
-        for _ in 0..args.n {
+/// Writes `rows` synthetic promoters to `output` (`sequence<TAB>value` lines), atomically.
+pub fn write_dataset(rows: u64, seed: u64, output: &Path) -> Result<()> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    write_atomically::<_, anyhow::Error>(output, |out| {
+        for _ in 0..rows {
             let (sequence, expression) = simulate_one(&mut rng);
             writeln!(out, "{sequence}\t{expression:.4}")?;
         }

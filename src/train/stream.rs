@@ -2,11 +2,11 @@
 //! a `split` column or a stable sequence hash. Memory is bounded by the buffer and the validation
 //! set, whatever the file's size.
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crmnet::data::readers::{Columns, InputError, InputFormat, Record, SequenceReader};
+use crate::data::readers::{self, Columns, InputError, InputFormat, Record, SequenceReader};
 
 const SPLIT_COLUMN: &str = "split";
 const VALIDATION_SPLITS: [&str; 3] = ["valid", "validation", "val"];
@@ -33,16 +33,8 @@ impl Source {
     pub fn open(path: &str, value_column: Option<&str>, valid_permille: u32) -> Result<Self> {
         let header = SequenceReader::open(path, InputFormat::Auto, &Columns::default())?.header();
         let by_column = header.iter().any(|h| h == SPLIT_COLUMN);
-        let value = match value_column {
-            Some(chosen) => Some(chosen.to_string()),
-            None if header.is_empty() => None,
-            None => ["expression", "measured", "value"]
-                .iter()
-                .find(|name| header.iter().any(|h| h == *name))
-                .map(|name| name.to_string())
-                .ok_or_else(|| anyhow::anyhow!("{path}:1: no value column (looked for expression, measured, value; choose one with --value-column)"))
-                .map(Some)?,
-        };
+        let value =
+            readers::value_column(&header, value_column).map_err(|e| anyhow!("{path}:1: {e}"))?;
         let extra = if by_column {
             vec![SPLIT_COLUMN.to_string()]
         } else {

@@ -1,6 +1,8 @@
 //! The training recipe: the paper's by default, from a JSON or TOML file, overridable by flags.
 
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
@@ -37,7 +39,7 @@ pub struct Recipe {
     pub micro_batch_size: Option<usize>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     #[default]
@@ -47,12 +49,76 @@ pub enum Precision {
 }
 
 impl Precision {
+    pub const ALL: [Precision; 3] = [Precision::F32, Precision::F16, Precision::Bf16];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F16 => "f16",
+            Precision::Bf16 => "bf16",
+        }
+    }
+
     pub fn dtype(self) -> burn::tensor::FloatDType {
         match self {
             Precision::F32 => burn::tensor::FloatDType::F32,
             Precision::F16 => burn::tensor::FloatDType::F16,
             Precision::Bf16 => burn::tensor::FloatDType::BF16,
         }
+    }
+}
+
+impl fmt::Display for Precision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Precision {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, String> {
+        Precision::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("unknown precision '{name}' (known: f32, f16, bf16)"))
+    }
+}
+
+/// Recipe fields set for one run (command-line flags); `None` keeps the recipe's value.
+#[derive(Debug, Clone, Default)]
+pub struct RecipeOverrides {
+    pub arch: Option<String>,
+    pub max_epochs: Option<usize>,
+    pub batch_size: Option<usize>,
+    pub warmup_epochs: Option<usize>,
+    pub lr_peak: Option<f64>,
+    pub patience: Option<usize>,
+    pub shuffle_buffer: Option<usize>,
+    pub seed: Option<u64>,
+    pub devices: Option<usize>,
+    pub precision: Option<Precision>,
+    pub micro_batch_size: Option<usize>,
+}
+
+impl RecipeOverrides {
+    /// `base` with these fields set, validated.
+    pub fn apply(&self, mut recipe: Recipe) -> Result<Recipe> {
+        if let Some(arch) = &self.arch {
+            recipe.arch = arch.clone();
+        }
+        recipe.max_epochs = self.max_epochs.unwrap_or(recipe.max_epochs);
+        recipe.batch_size = self.batch_size.unwrap_or(recipe.batch_size);
+        recipe.warmup_epochs = self.warmup_epochs.unwrap_or(recipe.warmup_epochs);
+        recipe.lr_peak = self.lr_peak.unwrap_or(recipe.lr_peak);
+        recipe.patience = self.patience.unwrap_or(recipe.patience);
+        recipe.shuffle_buffer = self.shuffle_buffer.unwrap_or(recipe.shuffle_buffer);
+        recipe.seed = self.seed.unwrap_or(recipe.seed);
+        recipe.devices = self.devices.unwrap_or(recipe.devices);
+        recipe.precision = self.precision.unwrap_or(recipe.precision);
+        recipe.micro_batch_size = self.micro_batch_size.or(recipe.micro_batch_size);
+        recipe.validate()?;
+        Ok(recipe)
     }
 }
 

@@ -12,60 +12,31 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
-use crmnet::data::alphabet;
-use crmnet::data::readers::{InputError, Record};
-use crmnet::inference::Predictor;
+use crate::data::alphabet;
+use crate::data::construct::{FLANK_3, FLANK_5, LENGTH, VARIABLE_LENGTH};
+use crate::data::readers::{InputError, Record};
+use crate::inference::Predictor;
+use crate::weights::ModelCard;
 
 use super::stream::{Mixture, Source};
-use super::training::TrainArgs;
 
-/// The constant flanks of the Vaishnav et al. / DREAM libraries around the 80-nt variable region.
-pub const FLANK_5: &str = "TGCATTTTTTTCACATC";
-pub const FLANK_3: &str = "GGTTACGGCTGTT";
-pub const VARIABLE_LENGTH: usize = 80;
-
-#[derive(Args)]
-pub struct DistillArgs {
+/// Settings given for one distillation run (command-line flags); `None` keeps the run's saved
+/// value when resuming, or the default.
+#[derive(Debug, Clone, Default)]
+pub struct DistillOverrides {
     /// The teacher's weights file (for example DeepAtt imported with `crmnet import`).
-    #[arg(long, required_unless_present = "resume")]
-    teacher: Option<PathBuf>,
-    /// Generated rows per epoch.
-    #[arg(long)]
-    rows_per_epoch: Option<usize>,
-    /// Share of generated rows that are random 80-mers in the flanks; the rest are mutants of
-    /// the real training sequences of --data.
-    #[arg(long)]
-    random_fraction: Option<f64>,
-    /// Least share of a mutant's variable region substituted.
-    #[arg(long)]
-    mutation_min: Option<f64>,
-    /// Largest share of a mutant's variable region substituted.
-    #[arg(long)]
-    mutation_max: Option<f64>,
-    /// Least G+C share of a random 80-mer; each random row draws its own share between
-    /// --gc-min and --gc-max, so that AT-rich promoters, as native yeast ones are, are seen too.
-    #[arg(long)]
-    gc_min: Option<f64>,
-    /// Largest G+C share of a random 80-mer.
-    #[arg(long)]
-    gc_max: Option<f64>,
-    /// Share of each epoch's rows that are measured training rows of --data (their values
-    /// mapped onto the teacher's scale) rather than generated ones.
-    #[arg(long)]
-    real_fraction: Option<f64>,
-    /// Start the student from these weights (its architecture and output scale), not from
-    /// --arch's random initialisation.
-    #[arg(long, conflicts_with = "resume")]
-    pub from: Option<PathBuf>,
-    /// --data: real rows, whose training rows seed the mutants and whose validation rows choose
-    /// the best student.
-    #[command(flatten)]
-    pub train: TrainArgs,
+    pub teacher: Option<PathBuf>,
+    pub rows_per_epoch: Option<usize>,
+    pub random_fraction: Option<f64>,
+    pub mutation_min: Option<f64>,
+    pub mutation_max: Option<f64>,
+    pub gc_min: Option<f64>,
+    pub gc_max: Option<f64>,
+    pub real_fraction: Option<f64>,
 }
 
 /// How rows are generated; kept in the run state so that `--resume` continues alike.
@@ -94,7 +65,7 @@ fn uniform_gc() -> f64 {
 }
 
 impl Distillation {
-    pub fn of(args: &DistillArgs, saved: Option<&Distillation>) -> Result<Self> {
+    pub fn of(args: &DistillOverrides, saved: Option<&Distillation>) -> Result<Self> {
         let defaults = Distillation {
             teacher: String::new(),
             rows_per_epoch: 100_000,
@@ -147,6 +118,47 @@ impl Distillation {
         }
         Ok(spec)
     }
+
+    /// Fills the student's card: the rows it learnt from, the teacher and the teacher's
+    /// licence, which weights derived from it keep.
+    pub fn describe(&self, card: &mut ModelCard, teacher: &ModelCard, data: &str) -> Result<()> {
+        let real = match self.real_calibration {
+            Some((scale, shift)) if self.real_fraction > 0.0 => format!(
+                "; {:.0} % of the rows measured training rows of {data} (values mapped onto the teacher's scale as x * {scale:.4} + {shift:.4})",
+                self.real_fraction * 100.0,
+            ),
+            _ => String::new(),
+        };
+        let gc = if self.gc_min == self.gc_max {
+            format!("{:.0} % G+C", self.gc_min * 100.0)
+        } else {
+            format!(
+                "{:.0}-{:.0} % G+C drawn per row",
+                self.gc_min * 100.0,
+                self.gc_max * 100.0
+            )
+        };
+        card.training_data = format!(
+            "{} rows an epoch generated and labelled by the teacher: {:.0} % random 80-mers ({gc}) in the constant flanks, the rest mutants ({:.0}-{:.0} % of the variable region substituted) of the training rows of {data}{real}; validation on the measured validation rows of {data}",
+            self.rows_per_epoch,
+            self.random_fraction * 100.0,
+            self.mutation_min * 100.0,
+            self.mutation_max * 100.0,
+        );
+        card.training_recipe["distillation"] = serde_json::to_value(self)?;
+        card.origin = format!(
+            "distilled from the teacher {} ({}{})",
+            self.teacher,
+            teacher.name,
+            if teacher.origin.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", teacher.origin)
+            }
+        );
+        card.license = teacher.license.clone();
+        Ok(())
+    }
 }
 
 /// Promoters like the training library's: random variable regions in the constant flanks, or
@@ -163,7 +175,7 @@ pub struct Generator<'a> {
 /// The training rows of `sources` as mutant seeds (only sequences of the library's length,
 /// where the variable region is where the flanks say); read once a run.
 pub fn mutant_seeds(spec: &Distillation, sources: &[Source]) -> Result<Vec<Vec<u8>>> {
-    let length = FLANK_5.len() + VARIABLE_LENGTH + FLANK_3.len();
+    let length = LENGTH;
     let mut seeds = Vec::new();
     for source in sources {
         for row in source.training_rows()? {

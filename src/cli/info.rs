@@ -1,0 +1,72 @@
+//! `crmnet info`: an architecture (a preset, a weights file's or the default model's) with its
+//! parameter counts per stage, size, forward cost and, for weights, the model card.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+use crmnet::backend::Backend;
+use crmnet::model::{Network, Preset};
+use crmnet::weights::{self, ModelCard};
+
+use crate::args::presets;
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// Architecture preset.
+    #[arg(long, value_parser = presets(), conflicts_with_all = ["weights", "default_model"], default_value = "crmnet")]
+    arch: Preset,
+    /// A weights file: print its model card too.
+    #[arg(long, conflicts_with = "default_model")]
+    weights: Option<PathBuf>,
+    /// The embedded default model, with its model card.
+    #[arg(long)]
+    default_model: bool,
+}
+
+pub fn run(args: InfoArgs) -> Result<()> {
+    let device = Backend::Flex.device()?;
+    let card = match &args.weights {
+        Some(path) => weights::load(path, &device)?.1,
+        None if args.default_model => weights::default_model(&device)?.1,
+        None => {
+            let architecture = args.arch.architecture();
+            let model = Network::new(&architecture, &device)?;
+            ModelCard::describe(args.arch.name(), &architecture, &model)
+        }
+    };
+    let counts = &card.parameters;
+    println!("architecture: {} ({})", card.name, card.architecture.kind());
+    println!(
+        "sequence length: {} nt, alphabet {}",
+        card.sequence_length, card.alphabet
+    );
+    // Stages in the order data flows through them, as the architecture lists them.
+    for (stage, _) in Network::new(&card.architecture, &device)?.stages() {
+        let count = counts.stages.get(stage).copied().unwrap_or(0);
+        println!("{stage:>12}: {count:>12}");
+    }
+    println!(
+        "{:>12}: {:>12} ({} trainable)",
+        "total", counts.total, counts.trainable
+    );
+    println!(
+        "{:>12}: {:>12.1} MB as float32",
+        "size",
+        counts.total as f64 * 4.0 / 1e6
+    );
+    println!(
+        "{:>12}: {:>12.3} GFLOP a sequence, forward",
+        "compute",
+        card.architecture.forward_flops() as f64 / 1e9
+    );
+    println!(
+        "configuration: {}",
+        serde_json::to_string(&card.architecture)?
+    );
+    if args.weights.is_some() || args.default_model {
+        println!("model card: {}", serde_json::to_string_pretty(&card)?);
+    }
+    Ok(())
+}

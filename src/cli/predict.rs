@@ -1,0 +1,126 @@
+//! `crmnet predict`: expression for every sequence of a file, streamed in batches, in input
+//! order, to a TSV or JSON file written atomically or to standard output.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crmnet::data::batching::Batches;
+use crmnet::data::readers::{Record, SequenceReader};
+use crmnet::inference::Predictor;
+use crmnet::output::{FillError, write_atomically};
+
+use crate::args::{InputArgs, ModelArgs};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OutputFormat {
+    Tsv,
+    Json,
+}
+
+#[derive(Args)]
+pub struct PredictArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output file, written atomically; standard output when absent.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+    format: OutputFormat,
+    /// Sequences per forward pass.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    batch_size: u64,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+pub fn run(args: PredictArgs) -> Result<()> {
+    let reader = args.input.open()?;
+    let predictor = args.model.load()?;
+    let source = reader.source_name().to_string();
+    match &args.output {
+        Some(path) => {
+            let written = write_atomically(path, |out| {
+                write_predictions(reader, &predictor, &args, out).map_err(FillError::Fill)
+            })?;
+            report_done(written, &source, Some(path));
+        }
+        None => {
+            let stdout = io::stdout();
+            let written = write_predictions(
+                reader,
+                &predictor,
+                &args,
+                &mut BufWriter::new(stdout.lock()),
+            )?;
+            report_done(written, &source, None);
+        }
+    }
+    Ok(())
+}
+
+pub fn report_done(written: usize, source: &str, output: Option<&Path>) {
+    if io::stderr().is_terminal() {
+        let target = output.map_or("standard output".to_string(), |p| p.display().to_string());
+        eprintln!("crmnet: {written} predictions for {source} written to {target}");
+    }
+}
+
+/// Streams batches from `reader` through the model into `out`; returns the number of rows.
+fn write_predictions(
+    reader: SequenceReader,
+    predictor: &Predictor,
+    args: &PredictArgs,
+    out: &mut impl Write,
+) -> Result<usize> {
+    let source = reader.source_name().to_string();
+    let progress = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {pos} sequences predicted ({per_sec}, {elapsed})")
+            .expect("valid template"),
+    );
+    let mut written = 0;
+    match args.format {
+        OutputFormat::Tsv => writeln!(out, "id\tsequence\tprediction")?,
+        OutputFormat::Json => write!(out, "[")?,
+    }
+    for batch in Batches::new(reader, args.batch_size as usize) {
+        let batch: Vec<Record> = batch?;
+        let predictions = predictor.predict(batch.iter().map(|r| r.channels.as_slice()))?;
+        for (record, prediction) in batch.iter().zip(predictions) {
+            match args.format {
+                OutputFormat::Tsv => writeln!(
+                    out,
+                    "{}\t{}\t{prediction}",
+                    tsv_field(&record.id),
+                    record.sequence
+                )?,
+                OutputFormat::Json => {
+                    let separator = if written == 0 { "\n" } else { ",\n" };
+                    let row = serde_json::json!({
+                        "id": record.id, "sequence": record.sequence, "prediction": prediction
+                    });
+                    write!(out, "{separator}{row}")?;
+                }
+            }
+            written += 1;
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish_and_clear();
+    if written == 0 {
+        bail!("{source}: no sequences found");
+    }
+    if let OutputFormat::Json = args.format {
+        writeln!(out, "\n]")?;
+    }
+    out.flush()?;
+    Ok(written)
+}
+
+/// Ids come from FASTA headers and table cells: keep the TSV's columns intact.
+pub fn tsv_field(text: &str) -> String {
+    text.replace(['\t', '\n', '\r'], " ")
+}
