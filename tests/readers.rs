@@ -176,3 +176,12 @@ fn missing_file_names_the_file() {
         "{error}"
     );
 }
+
+#[test]
+fn blank_input_says_so_rather_than_naming_a_missing_column() {
+    let none = Columns::default();
+    assert_eq!(
+        error_of(b"\n\n\n", "blank.txt", InputFormat::Auto, &none),
+        ":1: no sequences found"
+    );
+}

@@ -348,6 +348,10 @@ fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
     };
     let mut reader = csv_reader(input, delimiter, true);
     let header = reader.headers().map_err(|e| csv_reason(&e))?.clone();
+    // The csv reader skips blank lines: no header at all is blank input, not a bad table.
+    if header.is_empty() {
+        return Err("no sequences found".into());
+    }
     let names: Vec<&str> = header.iter().collect();
     let find = |name: &str| {
         names
