@@ -99,9 +99,11 @@ fn mutagenesis_equals_explicit_predictions_of_every_variant() {
         (100, codes.len() - 100)
     );
     assert_eq!(part.reference, result.reference);
+    // Other batches sum in another order: each prediction (about 10 on this scale) carries
+    // float32 rounding of about 1e-6, and an effect is the difference of two.
     for (mine, whole) in part.effects.iter().zip(&result.effects[100..]) {
         for (a, b) in mine.iter().zip(whole) {
-            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }
     }
     let beyond = mutagenesis(&predictor, &codes, 500..600, 7).unwrap();
