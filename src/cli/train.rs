@@ -211,7 +211,7 @@ impl Observer for Console {
         bar.set_position(rows as u64);
     }
 
-    fn epoch_ended(&mut self, _epoch: usize) {
+    fn epoch_ended(&mut self) {
         if let Some(bar) = self.epoch.take() {
             bar.finish_and_clear();
         }

@@ -175,19 +175,18 @@ pub struct Generator<'a> {
 /// The training rows of `sources` as mutant seeds (only sequences of the library's length,
 /// where the variable region is where the flanks say); read once a run.
 pub fn mutant_seeds(spec: &Distillation, sources: &[Source]) -> Result<Vec<Vec<u8>>> {
-    let length = LENGTH;
     let mut seeds = Vec::new();
     for source in sources {
         for row in source.training_rows()? {
             let row = row?;
-            if row.channels.len() == length {
+            if row.channels.len() == LENGTH {
                 seeds.push(row.channels);
             }
         }
     }
     if seeds.is_empty() && spec.random_fraction < 1.0 {
         bail!(
-            "no {length}-nt training rows in {} to mutate: give real data with --data, or --random-fraction 1",
+            "no {LENGTH}-nt training rows in {} to mutate: give real data with --data, or --random-fraction 1",
             sources
                 .iter()
                 .map(|s| s.path.as_str())

@@ -59,8 +59,8 @@ pub struct TrainOptions {
 pub trait Observer {
     /// Rows trained so far in `epoch` (1-based) and their mean loss.
     fn progress(&mut self, epoch: usize, rows: usize, mean_loss: f64);
-    /// `epoch` has ended or stopped: its progress display can go.
-    fn epoch_ended(&mut self, epoch: usize);
+    /// The epoch has ended or stopped: its progress display can go.
+    fn epoch_ended(&mut self);
     /// A line for the user.
     fn note(&mut self, message: &str);
     /// Polled between batches: `true` stops the run, leaving the last checkpoint standing.
@@ -134,7 +134,7 @@ fn run(
         let started = Instant::now();
         let learning_rate = run.recipe.learning_rate(epoch, run.recipe.devices);
         let trained = run.train_epoch(epoch, model, &mut optimizer, learning_rate, observer);
-        observer.epoch_ended(epoch + 1);
+        observer.epoch_ended();
         let (trained, rows, loss_sum) = trained?;
         model = trained;
         let valid = run.validate(&model)?;
@@ -205,7 +205,7 @@ impl Run {
     fn start(
         options: &TrainOptions,
         from: Option<&Path>,
-        mut distillation: Option<Distillation>,
+        distillation: Option<Distillation>,
         observer: &mut dyn Observer,
     ) -> Result<(Run, Network, ModuleOptimizer)> {
         let out = &options.out;
@@ -247,7 +247,7 @@ impl Run {
             .iter()
             .map(|path| Source::open(path, options.value_column.as_deref(), recipe.valid_permille))
             .collect::<Result<_>>()?;
-        let teacher = match distillation.take() {
+        let teacher = match distillation {
             Some(mut spec) => {
                 let (model, card) = weights::load(Path::new(&spec.teacher), &plain_device)?;
                 let predictor = Predictor::new(model, card, plain_device.clone());
