@@ -10,14 +10,14 @@ class Remote {
   #nextId = 0;
   #failure = null;
 
-  static async spawn() {
+  /** A worker running worker.js: a Node worker thread or a Web Worker. */
+  static async newWorker() {
     if (isNode) {
       const { Worker } = await import('node:worker_threads');
-      const script = new URL('./worker.js', import.meta.url);
-      return new Remote(new Worker(script));
+      return new Worker(new URL('./worker.js', import.meta.url));
     }
     // Written out in full so that bundlers (Vite, webpack) find and bundle the worker.
-    return new Remote(new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }));
+    return new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   }
 
   constructor(worker) {
@@ -30,7 +30,10 @@ class Remote {
       if (error === undefined) pending.resolve(result);
       else pending.reject(new Error(error));
     };
-    const fail = (reason) => this.#failAll(new Error(`crmnet worker failed: ${reason}`));
+    const fail = (reason) => {
+      this.#failAll(new Error(`crmnet worker failed: ${reason}`));
+      worker.terminate(); // a Web Worker may linger after an error; it gets no more requests
+    };
     if (isNode) {
       worker.on('message', receive);
       worker.on('error', (error) => fail(error.message));
@@ -46,6 +49,11 @@ class Remote {
   /** Requests sent and not yet answered. */
   get outstanding() {
     return this.#pending.size;
+  }
+
+  /** Why the worker can take no more requests (it failed, exited or was closed), or null. */
+  get failure() {
+    return this.#failure;
   }
 
   call(call, ...args) {
@@ -85,12 +93,13 @@ export class WorkerPool {
   /**
    * `count` workers on the CPU; with `backend` 'auto' or 'webgpu' the first loads alone, and
    * only if it ends up on the CPU do the others follow (one GPU is used from one worker: more
-   * would only queue on it).
+   * would only queue on it). `newWorker` makes each worker (tests pass one that keeps them, to
+   * terminate one from outside).
    */
-  static async load(bytes, backend, count) {
+  static async load(bytes, backend, count, newWorker = Remote.newWorker) {
     const remotes = [];
     const spawn = async (workers, on) => {
-      const more = await Promise.all(Array.from({ length: workers }, () => Remote.spawn()));
+      const more = await Promise.all(Array.from({ length: workers }, async () => new Remote(await newWorker())));
       remotes.push(...more);
       const [info] = await Promise.all(more.map((remote) => remote.call('load', bytes, on)));
       return info;
@@ -110,8 +119,9 @@ export class WorkerPool {
     this.#info = info;
   }
 
+  /** Workers still answering: one that failed or exited leaves the rotation. */
   get workers() {
-    return this.#remotes.length;
+    return this.#live().length;
   }
 
   info() {
@@ -152,7 +162,16 @@ export class WorkerPool {
     this.#remotes.forEach((remote) => remote.close());
   }
 
+  #live() {
+    return this.#remotes.filter((remote) => remote.failure === null);
+  }
+
+  /** The least busy worker still answering; when none is left, the first failure says why. */
   #take() {
-    return this.#remotes.reduce((least, remote) => (remote.outstanding < least.outstanding ? remote : least));
+    const live = this.#live();
+    if (live.length === 0) {
+      return { call: () => Promise.reject(this.#remotes[0].failure) };
+    }
+    return live.reduce((least, remote) => (remote.outstanding < least.outstanding ? remote : least));
   }
 }

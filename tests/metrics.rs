@@ -36,16 +36,78 @@ fn published_peer_correlations_are_reproduced() {
     );
 }
 
+/// Values worked out by hand, so that no assertion restates the code's own definition.
 #[test]
-fn rank_and_error_metrics_are_consistent_on_real_predictions() {
-    let m = peer_metrics("test_native_complex.tsv", "pred_legnet");
-    // Spearman with ties averaged lies near Pearson for a near-linear, near-monotone fit.
-    assert!(m.spearman > 0.9 && m.spearman < 1.0, "rho = {}", m.spearman);
-    // Same 0-17 scale: R^2 = 1 - MSE / variance(measured).
-    let columns = common::tsv_columns("test_native_complex.tsv", &["measured"]);
-    let measured = common::parse_floats(&columns[0]);
-    let mean = measured.iter().sum::<f64>() / measured.len() as f64;
-    let variance = measured.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / measured.len() as f64;
-    assert!((m.r2 - (1.0 - m.mse / variance)).abs() < 1e-9);
-    assert!(m.mae > 0.0 && m.mae * m.mae <= m.mse + 1e-12);
+fn metrics_match_values_worked_by_hand() {
+    // Deviations -1.5 -0.5 0.5 1.5 against -1.5 0.5 -0.5 1.5: covariance sum 4 over
+    // variance sums 5 and 5; errors 0 1 1 0; the measured values' variance 1.25.
+    let m = Metrics::compute(&[1.0, 2.0, 3.0, 4.0], &[1.0, 3.0, 2.0, 4.0]);
+    assert_eq!(m.n, 4);
+    for (what, actual, expected) in [
+        ("r", m.pearson, 0.8),
+        ("rho", m.spearman, 0.8),
+        ("MSE", m.mse, 0.5),
+        ("MAE", m.mae, 0.5),
+        ("R2", m.r2, 1.0 - 0.5 / 1.25),
+    ] {
+        assert!((actual - expected).abs() < 1e-12, "{what}: {actual}");
+    }
+    // Tied predictions share the mean of their ranks (1.5, 1.5, 3, 4): rho is the Pearson r of
+    // the ranks, 4.5 / sqrt(4.5 * 5); on a monotone but curved fit r stays below rho = 1.
+    let tied = Metrics::compute(&[1.0, 1.0, 2.0, 3.0], &[1.0, 2.0, 3.0, 4.0]);
+    assert!((tied.spearman - 4.5 / (4.5f64 * 5.0).sqrt()).abs() < 1e-12);
+    let curved = Metrics::compute(&[1.0, 2.0, 4.0, 8.0], &[1.0, 2.0, 3.0, 4.0]);
+    assert!((curved.spearman - 1.0).abs() < 1e-12 && curved.pearson < 0.99);
+}
+
+/// The README's table of the peers' published predictions on the test sets: every peer row is
+/// what their `pred_*` columns give (the rows of our own models are checked by running `eval`,
+/// in `tests/train.rs`).
+#[test]
+fn the_readme_peer_rows_are_what_the_data_files_give() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split("<!-- default-model-table -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /default-model-table -->").next())
+        .expect("README default-model table");
+    let mut checked = 0;
+    for row in table.lines().filter(|l| l.starts_with("| ")).skip(1) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let name = cells[1].split_whitespace().next().unwrap();
+        if name.starts_with("**") || name == "crmnet-web" {
+            continue;
+        }
+        for (file, printed) in [
+            ("test_native_complex.tsv", &cells[2..4]),
+            ("test_random_complex.tsv", &cells[4..6]),
+        ] {
+            let column = format!("pred_{name}");
+            let header = std::fs::read_to_string(common::data_dir().join(file)).unwrap();
+            let has_column = header
+                .lines()
+                .next()
+                .unwrap()
+                .split('\t')
+                .any(|c| c == column);
+            if !has_column {
+                assert_eq!(printed, ["-", "-"], "{name} has no predictions in {file}");
+                continue;
+            }
+            let m = peer_metrics(file, &column);
+            assert_4_decimals(
+                m.pearson,
+                printed[0].parse().unwrap(),
+                &format!("{name} r, {file}"),
+            );
+            assert_4_decimals(
+                m.spearman,
+                printed[1].parse().unwrap(),
+                &format!("{name} rho, {file}"),
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 12, "peer cells checked");
 }

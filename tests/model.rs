@@ -122,6 +122,63 @@ fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
     }
 }
 
+/// Largest difference between backends allowed on the default model's predictions (0-17 bins;
+/// measured: 1.9e-6 on ndarray and on wgpu over lavapipe, docs/reliability.md).
+const DEFAULT_TOLERANCE: f32 = 1e-5;
+/// The same on `crmnet-web`'s (the pool's MAUDE scale, about -1.4 to 1.7; measured 1.4e-6 on
+/// ndarray, 1.6e-6 on wgpu).
+const WEB_TOLERANCE: f32 = 1e-5;
+
+/// Trained weights on every backend: the embedded default (a DeepAtt-architecture student) and
+/// `crmnet-web` trained on the pool. Their predictions spread over units of expression (untrained
+/// networks predict about 1e-4), so a backend that dropped a layer or ignored its input would be
+/// off by about the spread; the tolerances sit a few times above the differences measured.
+#[test]
+fn backends_agree_on_trained_weights() {
+    let sequences = real_sequences(64);
+    let trained: [(&str, &[u8], f32); 2] = [
+        (
+            "default",
+            include_bytes!("../models/default.bpk"),
+            DEFAULT_TOLERANCE,
+        ),
+        (
+            "crmnet-web",
+            include_bytes!("../models/crmnet-web.bpk"),
+            WEB_TOLERANCE,
+        ),
+    ];
+    for (name, weights, tolerance) in trained {
+        let flex = predict_on(Backend::Flex, weights, &sequences);
+        let mean = flex.iter().sum::<f32>() / flex.len() as f32;
+        let spread =
+            (flex.iter().map(|p| (p - mean).powi(2)).sum::<f32>() / flex.len() as f32).sqrt();
+        assert!(spread > 100.0 * tolerance, "{name}: spread {spread}");
+        let mut others = vec![(
+            Backend::Ndarray,
+            predict_on(Backend::Ndarray, weights, &sequences),
+        )];
+        #[cfg(feature = "wgpu")]
+        others.push((
+            Backend::Wgpu,
+            predict_on(Backend::Wgpu, weights, &sequences),
+        ));
+        for (backend, predictions) in others {
+            let largest = predictions
+                .iter()
+                .zip(&flex)
+                .fold(0f32, |m, (a, b)| m.max((a - b).abs()));
+            eprintln!(
+                "{name} on {backend}: largest difference from flex {largest:.2e}, spread {spread:.3}"
+            );
+            assert!(
+                largest <= tolerance,
+                "{name} on {backend}: {largest} from flex (tolerance {tolerance})"
+            );
+        }
+    }
+}
+
 #[test]
 fn position_modes_and_wirings_change_what_the_same_weights_compute() {
     let sequences = real_sequences(2);

@@ -125,27 +125,49 @@ fn one_epoch_on_20k_simulated_rows_then_eval_and_finetune() {
     );
 }
 
-#[test]
-fn a_killed_run_resumes_losing_only_the_unfinished_epoch() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = simulate(dir.path(), 4000, 3);
-    let run = dir.path().join("run");
-    let run_s = run.to_str().unwrap();
+/// The flags of the interrupted runs: a tiny model with no warm-up, so that a run restarted
+/// from scratch instead of resumed would show a first-epoch loss again.
+const INTERRUPTED: [&str; 8] = [
+    "--arch",
+    "crmnet-tiny",
+    "--batch-size",
+    "256",
+    "--warmup-epochs",
+    "0",
+    "--patience",
+    "50",
+];
+
+fn train_loss(line: &str) -> f64 {
+    line.split(',').nth(3).unwrap().parse().unwrap()
+}
+
+/// What a stopped run left: its completed epochs, their metrics lines, the files in the run
+/// folder and the process's standard error.
+struct Stopped {
+    done: usize,
+    lines: Vec<String>,
+    files: Vec<String>,
+    stderr: String,
+}
+
+/// Starts a long training run, waits for its first completed epoch, then sends `signal`.
+fn start_then_stop(data: &str, run: &Path, signal: &str) -> Stopped {
     let mut args = vec![
         "train",
         "--data",
-        &data,
+        data,
         "--out",
-        run_s,
+        run.to_str().unwrap(),
         "--epochs",
-        "4",
-        "--patience",
-        "10",
+        "40",
     ];
-    args.extend(TINY);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crmnet"))
+    args.extend(INTERRUPTED);
+    let child = Command::new(env!("CARGO_BIN_EXE_crmnet"))
         .args(&args)
-        .stderr(Stdio::null())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let started = Instant::now();
@@ -156,30 +178,121 @@ fn a_killed_run_resumes_losing_only_the_unfinished_epoch() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    child.kill().unwrap(); // SIGKILL: no chance to clean up
-    child.wait().unwrap();
-    let done_before = metrics_lines(&run).len();
+    let sent = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(!output.status.success(), "a stopped run reports failure");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    // The state names the completed epochs; a kill between writing it and the metrics leaves
+    // the metrics one line short, which resume rewrites.
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("state.json")).unwrap()).unwrap();
+    let done = state["epochs_completed"].as_u64().unwrap() as usize;
+    let mut lines = metrics_lines(run);
     assert!(
-        (1..4).contains(&done_before),
-        "{done_before} epochs before the kill"
+        (done - 1..=done).contains(&lines.len()),
+        "{lines:?} for {done} epochs"
     );
-
-    succeed(&["train", "--data", &data, "--out", run_s, "--resume"]);
-    let lines = metrics_lines(&run);
-    assert_eq!(lines.len(), 4);
-    let epochs: Vec<&str> = lines.iter().map(|l| l.split(',').next().unwrap()).collect();
-    assert_eq!(epochs, ["1", "2", "3", "4"]);
-    let leftovers: Vec<_> = std::fs::read_dir(&run)
+    lines.truncate(done);
+    assert!((1..40).contains(&done), "{done} epochs");
+    let files: Vec<String> = std::fs::read_dir(run)
         .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    for name in &files {
+        assert!(!name.starts_with(".crmnet-partial"), "{name} left behind");
+    }
+    Stopped {
+        done,
+        lines,
+        files,
+        stderr,
+    }
+}
+
+/// Resumes a stopped run for two more epochs and checks that it continued the same run: the
+/// earlier epochs' lines unchanged and not trained again, the resumed process reading the
+/// stopped run's last checkpoint, and the loss going on from where it was rather than from a
+/// fresh network's.
+fn resume_continues(data: &str, run: &Path, stopped: &Stopped) {
+    let done = stopped.done;
+    let checkpoint = format!("checkpoint-{done:04}.bpk");
+    for left in [&checkpoint, "best.bpk"] {
+        assert!(
+            stopped.files.iter().any(|n| n == left),
+            "{left} missing: {:?}",
+            stopped.files
+        );
+        // Complete weights files: they load.
+        succeed(&["info", "--weights", run.join(left).to_str().unwrap()]);
+    }
+    let total = (done + 2).to_string();
+    let log = succeed(&[
+        "train",
+        "--data",
+        data,
+        "--out",
+        run.to_str().unwrap(),
+        "--resume",
+        "--epochs",
+        &total,
+    ]);
     assert!(
-        leftovers
-            .iter()
-            .all(|n| !n.to_string_lossy().starts_with(".crmnet-partial")),
-        "{leftovers:?}"
+        log.contains(&format!("resuming {} after epoch {done}", run.display())),
+        "{log}"
     );
+    for epoch in 1..=done {
+        assert!(
+            !log.contains(&format!("epoch {epoch}:")),
+            "epoch {epoch} trained again:\n{log}"
+        );
+    }
+    let after = metrics_lines(run);
+    assert_eq!(after.len(), done + 2);
+    let before = &stopped.lines;
+    assert_eq!(&after[..before.len()], before, "earlier epochs rewritten");
+    // A fresh network's first epoch (the yardstick) against the resumed run's first epoch.
+    let fresh = train_loss(&after[0]);
+    let resumed = train_loss(&after[done]);
+    assert!(
+        resumed < 0.5 * fresh,
+        "resumed epoch's loss {resumed} against a fresh network's {fresh}"
+    );
+}
+
+#[test]
+fn a_killed_run_resumes_losing_only_the_unfinished_epoch() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 4000, 3);
+    let run = dir.path().join("run");
+    // SIGKILL: no chance to clean up.
+    let stopped = start_then_stop(&data, &run, "-KILL");
+    resume_continues(&data, &run, &stopped);
+}
+
+#[test]
+fn ctrl_c_stops_at_the_last_checkpoint_and_resume_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 4000, 4);
+    let run = dir.path().join("run");
+    let stopped = start_then_stop(&data, &run, "-INT");
+    let (done, stderr) = (stopped.done, &stopped.stderr);
+    assert_eq!(
+        stopped.lines.len(),
+        done,
+        "a clean stop writes every metrics line"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "interrupted during epoch {}; {done} epochs are checkpointed",
+            done + 1
+        )) && stderr.contains("continue with --resume"),
+        "{stderr}"
+    );
+    resume_continues(&data, &run, &stopped);
 }
 
 #[test]
@@ -209,34 +322,44 @@ fn a_bad_training_row_stops_with_file_and_line() {
     );
 }
 
+/// Our rows of the README's test-set table, each what `eval` prints for those weights (the
+/// peers' rows are checked against their data columns in `tests/metrics.rs`).
 #[test]
-fn eval_of_the_embedded_model_reproduces_the_readme_table() {
+fn eval_reproduces_our_rows_of_the_readme_table() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let row = readme
-        .lines()
-        .find(|l| l.starts_with("| **crmnet"))
-        .expect("README table row");
-    let published: Vec<&str> = row
-        .split('|')
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .skip(1)
-        .collect();
-    let mut measured = Vec::new();
-    for file in ["test_native_complex.tsv", "test_random_complex.tsv"] {
-        let output = succeed(&["eval", "--data", &common::data_file(file)]);
-        let ours = output
+    let web = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
+    for (row_start, weights) in [("| **crmnet", None), ("| crmnet-web ", Some(web))] {
+        let row = readme
             .lines()
-            .find(|l| l.starts_with("crmnet ("))
-            .unwrap()
-            .to_string();
-        let fields: Vec<&str> = ours.split_whitespace().collect();
-        let n = fields.len();
-        measured.push(fields[n - 5].to_string());
-        measured.push(fields[n - 4].to_string());
+            .find(|l| l.starts_with(row_start))
+            .unwrap_or_else(|| panic!("README table row {row_start}"));
+        let published: Vec<&str> = row
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .skip(1)
+            .collect();
+        let mut measured = Vec::new();
+        for file in ["test_native_complex.tsv", "test_random_complex.tsv"] {
+            let data = common::data_file(file);
+            let mut args = vec!["eval", "--data", &data];
+            if let Some(weights) = weights {
+                args.extend(["--weights", weights]);
+            }
+            let output = succeed(&args);
+            let ours = output
+                .lines()
+                .find(|l| l.starts_with("crmnet ("))
+                .unwrap()
+                .to_string();
+            let fields: Vec<&str> = ours.split_whitespace().collect();
+            let n = fields.len();
+            measured.push(fields[n - 5].to_string());
+            measured.push(fields[n - 4].to_string());
+        }
+        assert_eq!(published, measured, "{row_start}");
     }
-    assert_eq!(published, measured);
 }
 
 /// Trains a dropout-free tiny model for one epoch on `data` with batch `256 / devices` per
@@ -358,7 +481,7 @@ fn two_devices_two_workers_or_two_passes_train_like_one_device_with_the_same_glo
 }
 
 #[test]
-fn bf16_trains_and_a_diverging_loss_stops_with_a_checkpoint_intact() {
+fn bf16_trains_and_a_diverging_run_keeps_its_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let data = simulate(dir.path(), 1500, 6);
     let run = dir.path().join("bf16");
@@ -378,27 +501,63 @@ fn bf16_trains_and_a_diverging_loss_stops_with_a_checkpoint_intact() {
     let info = succeed(&["info", "--weights", run.join("best.bpk").to_str().unwrap()]);
     assert!(info.contains("\"precision\": \"bf16\""), "{info}");
 
+    // A run that diverges after completed epochs keeps them: the stop leaves the checkpoint,
+    // the best weights and the metrics as they were, and names them.
     let diverging = dir.path().join("diverging");
+    let diverging_s = diverging.to_str().unwrap();
+    let mut first = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        diverging_s,
+        "--epochs",
+        "1",
+    ];
+    first.extend(TINY);
+    succeed(&first);
+    let kept = |dir: &Path| -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let before = kept(&diverging);
+    assert!(before.iter().any(|(n, _)| n == "checkpoint-0001.bpk"));
     let failed = crmnet(&[
         "train",
         "--data",
         &data,
         "--out",
-        diverging.to_str().unwrap(),
+        diverging_s,
+        "--resume",
         "--epochs",
-        "1",
-        "--arch",
-        "crmnet-tiny",
-        "--batch-size",
-        "256",
-        "--warmup-epochs",
-        "0",
+        "2",
         "--lr-peak",
         "1e30",
     ]);
     assert!(!failed.status.success());
     let stderr = String::from_utf8_lossy(&failed.stderr);
-    assert!(stderr.contains("the training loss became"), "{stderr}");
+    assert!(
+        stderr.contains("the training loss became")
+            && stderr.contains(&format!(
+                "1 completed epochs are checkpointed in {diverging_s}"
+            )),
+        "{stderr}"
+    );
+    assert_eq!(
+        kept(&diverging),
+        before,
+        "the diverging run changed its checkpoints"
+    );
 }
 
 #[test]
@@ -439,6 +598,29 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
     refused(
         &["train", "--data", &other, "--out", out, "--resume"],
         "--resume continues the run on its own data",
+    );
+}
+
+/// The shipped default is exactly what the documented command writes from the carried run
+/// (docs/distillation.md, "The choice of the default"): no hand-edited card or weights.
+#[test]
+fn the_default_model_is_what_the_documented_export_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let written = dir.path().join("default.bpk");
+    succeed(&[
+        "export",
+        "--from",
+        &format!("{root}/train/checkpoints/distill-deepatt-gc/best.bpk"),
+        "--name",
+        "deepatt-distilled",
+        "-o",
+        written.to_str().unwrap(),
+    ]);
+    let shipped = std::fs::read(format!("{root}/models/default.bpk")).unwrap();
+    assert!(
+        std::fs::read(&written).unwrap() == shipped,
+        "models/default.bpk differs from what the documented export writes"
     );
 }
 

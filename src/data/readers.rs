@@ -192,7 +192,8 @@ impl SequenceReader {
         };
         let inner = match format {
             InputFormat::Fasta => Inner::Fasta(
-                needletail::parse_fastx_reader(input).map_err(|e| fail(e.position.line, e.msg))?,
+                needletail::parse_fastx_reader(input)
+                    .map_err(|e| fail(e.position.line, fasta_reason(&e)))?,
             ),
             InputFormat::Released => Inner::Delimited {
                 reader: csv_reader(input, b'\t', false),
@@ -241,7 +242,7 @@ impl SequenceReader {
         let result = match &mut self.inner {
             Inner::Done => return None,
             Inner::Fasta(reader) => match reader.next()? {
-                Err(e) => Err(self.error(e.position.line, e.msg)),
+                Err(e) => Err(self.error(e.position.line, fasta_reason(&e))),
                 Ok(record) => {
                     fasta_record(&record).map_err(|(line, reason)| self.error(line, reason))
                 }
@@ -285,6 +286,17 @@ impl Iterator for SequenceReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_record()
+    }
+}
+
+/// What a FASTA parse error means: needletail leaves the message of some kinds empty.
+fn fasta_reason(error: &needletail::errors::ParseError) -> String {
+    use needletail::errors::ParseErrorKind;
+    match error.kind {
+        _ if !error.msg.is_empty() => error.msg.clone(),
+        ParseErrorKind::UnexpectedEnd => "the input ends inside a record (cut short?)".into(),
+        ParseErrorKind::EmptyFile => "no sequences found".into(),
+        ref kind => format!("not readable as FASTA ({kind:?})"),
     }
 }
 

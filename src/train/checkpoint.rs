@@ -79,13 +79,15 @@ pub fn save(
         .into_bytes()
         .map_err(|e| anyhow!("optimizer state: {e}"))?;
     write_file(&optimizer_path(out, epoch), &optimizer_bytes)?;
-    write_file(
-        &out.join("metrics.csv"),
-        metrics_csv(&state.history).as_bytes(),
-    )?;
+    // The state is the commit point (resume reads it); the metrics are a view of its history,
+    // rewritten from it on resume if a crash lands between the two.
     write_file(
         &out.join(STATE),
         serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
+    write_file(
+        &out.join("metrics.csv"),
+        metrics_csv(&state.history).as_bytes(),
     )?;
     if epoch > 1 {
         let _ = std::fs::remove_file(checkpoint_path(out, epoch - 1));

@@ -37,16 +37,25 @@ after(async () => {
   await server.close();
 });
 
-/** A page on the site; every request to another origin is recorded and refused. */
-async function open(viewport, webgpu = false) {
+/** A page on the site; every request to another origin (but `reachable`, the only ones let
+ * through) is recorded and refused, and every Content-Security-Policy violation is recorded in
+ * the page (`window.cspViolations`). */
+async function open(viewport, { webgpu = false, reachable = [] } = {}) {
   browser ??= await launchChromium({ webgpu });
   const context = await browser.newContext({ viewport });
   const outside = [];
   await context.route('**/*', (route) => {
     const url = route.request().url();
-    if (url.startsWith(server.url) || url.startsWith('blob:') || url.startsWith('data:')) return route.continue();
+    const allowed = [server.url, ...reachable, 'blob:', 'data:'];
+    if (allowed.some((start) => url.startsWith(start))) return route.continue();
     outside.push(url);
     return route.abort();
+  });
+  await context.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (event) => {
+      window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+    });
   });
   const page = await context.newPage();
   const problems = [];
@@ -113,6 +122,51 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
 
   assert.deepEqual(outside, [], 'requests left the origin');
   assert.deepEqual(problems, []);
+  assert.deepEqual(await page.evaluate(() => window.cspViolations), [], 'the site itself breaks its policy');
+});
+
+test('the Content-Security-Policy of the page refuses connections to other origins', { timeout: 300_000 }, async () => {
+  // Another origin that answers and counts what reaches it: only the policy can stop a request.
+  const other = await serve(www, { index: 'index.html' });
+  try {
+    const { page, outside } = await open({ width: 1280, height: 900 }, { reachable: [other.url] });
+    const policy = await page.getAttribute('meta[http-equiv="Content-Security-Policy"]', 'content');
+    assert.match(policy, /default-src 'none'/);
+    assert.match(policy, /connect-src 'self';/);
+    const attempts = await page.evaluate(async (target) => {
+      const outcomes = [];
+      try {
+        await fetch(`${target}example.fa`);
+        outcomes.push('fetch went through');
+      } catch {
+        outcomes.push('fetch refused');
+      }
+      const image = new Image();
+      const loaded = new Promise((resolve) => {
+        image.onload = () => resolve('image loaded');
+        image.onerror = () => resolve('image refused');
+      });
+      image.src = `${target}missing.png`;
+      outcomes.push(await loaded);
+      try {
+        await import(`${target}app.js`);
+        outcomes.push('script imported');
+      } catch {
+        outcomes.push('script refused');
+      }
+      navigator.sendBeacon(`${target}beacon`, 'sequences');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return { outcomes, violations: window.cspViolations };
+    }, other.url);
+    assert.deepEqual(attempts.outcomes, ['fetch refused', 'image refused', 'script refused']);
+    for (const directive of ['connect-src', 'img-src', 'script-src']) {
+      assert.ok(attempts.violations.some((v) => v.startsWith(directive)), `${directive}: ${attempts.violations}`);
+    }
+    assert.deepEqual(other.requests, [], 'requests reached the other origin');
+    assert.deepEqual(outside, [], 'requests left the origin');
+  } finally {
+    await other.close();
+  }
 });
 
 test('usable on a phone-size viewport', { timeout: 300_000 }, async () => {
