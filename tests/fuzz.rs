@@ -284,6 +284,15 @@ fn apply(bytes: &mut Vec<u8>, edit: &Edit) {
     }
 }
 
+/// A real input after `edits`, gzipped if `compress`.
+fn damaged(sample: &[u8], edits: &[Edit], compress: bool) -> Vec<u8> {
+    let mut bytes = sample.to_vec();
+    for edit in edits {
+        apply(&mut bytes, edit);
+    }
+    if compress { gzip(&bytes) } else { bytes }
+}
+
 #[test]
 fn readers_never_panic_on_edited_or_random_input() {
     let samples = samples();
@@ -307,13 +316,7 @@ fn readers_never_panic_on_edited_or_random_input() {
     runner(3000)
         .run(&strategy, |(sample, edits, format, compress)| {
             let (name, bytes, _) = &samples[sample];
-            let mut bytes = bytes.clone();
-            for edit in &edits {
-                apply(&mut bytes, edit);
-            }
-            if compress {
-                bytes = gzip(&bytes);
-            }
+            let bytes = damaged(bytes, &edits, compress);
             tried(check_read(name, &bytes, formats[format]).is_err());
             Ok(())
         })
@@ -442,13 +445,7 @@ fn predict_on_damaged_files_writes_everything_or_nothing() {
     runner(40)
         .run(&strategy, |(sample, edits, compress)| {
             let (name, bytes, _) = &samples[sample];
-            let mut bytes = bytes.clone();
-            for edit in &edits {
-                apply(&mut bytes, edit);
-            }
-            if compress {
-                bytes = gzip(&bytes);
-            }
+            let bytes = damaged(bytes, &edits, compress);
             let input = dir.path().join(name);
             let output = dir.path().join("predictions.tsv");
             std::fs::write(&input, &bytes).unwrap();
