@@ -125,8 +125,8 @@ fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
 /// Largest difference between backends allowed on the default model's predictions (0-17 bins;
 /// measured: 1.9e-6 on ndarray and on wgpu over lavapipe, docs/reliability.md).
 const DEFAULT_TOLERANCE: f32 = 1e-5;
-/// The same on `crmnet-web`'s (the pool's MAUDE scale, about -1.4 to 1.7; measured 1.4e-6 on
-/// ndarray, 1.6e-6 on wgpu).
+/// The same on `crmnet-web`'s (the pool's MAUDE scale, about -1.4 to 1.7; measured 6.3e-7 on
+/// ndarray, 1.4e-6 on wgpu).
 const WEB_TOLERANCE: f32 = 1e-5;
 
 /// Trained weights on every backend: the embedded default (a DeepAtt-architecture student) and
@@ -135,7 +135,8 @@ const WEB_TOLERANCE: f32 = 1e-5;
 /// off by about the spread; the tolerances sit a few times above the differences measured.
 #[test]
 fn backends_agree_on_trained_weights() {
-    let sequences = real_sequences(64);
+    // 16 sequences: enough spread, and crmnet-web on lavapipe (the CPU) is slow.
+    let sequences = real_sequences(16);
     let trained: [(&str, &[u8], f32); 2] = [
         (
             "default",
