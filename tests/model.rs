@@ -115,11 +115,8 @@ fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
     assert!(flex.windows(2).any(|w| w[0] != w[1]), "{flex:?}");
     let ndarray = predict_on(Backend::Ndarray, &weights, &sequences);
     assert_close(&ndarray, &flex, 1e-4);
-    #[cfg(feature = "wgpu")]
-    {
-        let wgpu = predict_on(Backend::Wgpu, &weights, &sequences);
-        assert_close(&wgpu, &flex, 1e-4);
-    }
+    // wgpu is compared on trained weights (`backends_agree_on_trained_weights`), where a
+    // difference can show; the full network on lavapipe would only add minutes.
 }
 
 /// Largest difference between backends allowed on the default model's predictions (0-17 bins;
