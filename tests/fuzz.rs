@@ -10,7 +10,7 @@
 mod common;
 
 use std::cell::Cell;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use burn::prelude::*;
@@ -92,13 +92,9 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Real inputs of every layout: the first rows of the native test set as a table and as FASTA
 /// (wrapped at 60), and of the released-format training sample.
-fn samples() -> Vec<(&'static str, Vec<u8>, InputFormat)> {
+fn samples() -> Vec<(&'static str, Vec<u8>)> {
     let lines = |file: &str, n: usize| -> String {
-        let mut text = String::new();
-        std::fs::File::open(common::data_dir().join(file))
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
+        let text = std::fs::read_to_string(common::data_dir().join(file)).unwrap();
         text.lines().take(n).map(|l| format!("{l}\n")).collect()
     };
     let table = lines("test_native_complex.tsv", 41);
@@ -114,9 +110,9 @@ fn samples() -> Vec<(&'static str, Vec<u8>, InputFormat)> {
         .collect();
     let released = lines("dream_train_sample.txt", 40);
     vec![
-        ("table.tsv", table.into_bytes(), InputFormat::Auto),
-        ("records.fa", fasta.into_bytes(), InputFormat::Auto),
-        ("released.txt", released.into_bytes(), InputFormat::Auto),
+        ("table.tsv", table.into_bytes()),
+        ("records.fa", fasta.into_bytes()),
+        ("released.txt", released.into_bytes()),
     ]
 }
 
@@ -130,7 +126,8 @@ fn same_sequences(a: &[Record], b: &[Record]) -> bool {
 #[test]
 fn readers_truncated_at_every_offset_read_a_prefix_or_fail_located() {
     let (mut inputs, mut failed) = (0, 0);
-    for (name, bytes, format) in samples() {
+    let format = InputFormat::Auto;
+    for (name, bytes) in samples() {
         let whole = check_read(name, &bytes, format).expect("the whole sample reads");
         assert_eq!(whole.len(), 40, "{name}");
         // Cut inside the first line, a file may read as another layout (`s` is a sequence);
@@ -187,7 +184,8 @@ fn readers_truncated_at_every_offset_read_a_prefix_or_fail_located() {
 
 #[test]
 fn crlf_reads_as_lf_and_bad_text_fails_located() {
-    for (name, bytes, format) in samples() {
+    let format = InputFormat::Auto;
+    for (name, bytes) in samples() {
         let lf = check_read(name, &bytes, format).unwrap();
         let crlf = String::from_utf8(bytes.clone())
             .unwrap()
@@ -315,7 +313,7 @@ fn readers_never_panic_on_edited_or_random_input() {
     );
     runner(3000)
         .run(&strategy, |(sample, edits, format, compress)| {
-            let (name, bytes, _) = &samples[sample];
+            let (name, bytes) = &samples[sample];
             let bytes = damaged(bytes, &edits, compress);
             tried(check_read(name, &bytes, formats[format]).is_err());
             Ok(())
@@ -444,7 +442,7 @@ fn predict_on_damaged_files_writes_everything_or_nothing() {
     );
     runner(40)
         .run(&strategy, |(sample, edits, compress)| {
-            let (name, bytes, _) = &samples[sample];
+            let (name, bytes) = &samples[sample];
             let bytes = damaged(bytes, &edits, compress);
             let input = dir.path().join(name);
             let output = dir.path().join("predictions.tsv");
@@ -471,7 +469,7 @@ fn predict_on_damaged_files_writes_everything_or_nothing() {
             }
             for entry in std::fs::read_dir(dir.path()).unwrap() {
                 let file = entry.unwrap().file_name().to_string_lossy().into_owned();
-                let known = file == "predictions.tsv" || samples.iter().any(|(n, _, _)| *n == file);
+                let known = file == "predictions.tsv" || samples.iter().any(|(n, _)| *n == file);
                 assert!(known, "{file} left behind");
             }
             tried.set(tried.get() + 1);

@@ -65,33 +65,25 @@ fn metrics_match_values_worked_by_hand() {
 /// in `tests/train.rs`).
 #[test]
 fn the_readme_peer_rows_are_what_the_data_files_give() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let table = readme
-        .split("<!-- default-model-table -->")
-        .nth(1)
-        .and_then(|rest| rest.split("<!-- /default-model-table -->").next())
-        .expect("README default-model table");
+    let files = ["test_native_complex.tsv", "test_random_complex.tsv"];
+    let headers: Vec<String> = files
+        .iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(common::data_dir().join(file)).unwrap();
+            text.lines().next().unwrap().to_string()
+        })
+        .collect();
     let mut checked = 0;
-    for row in table.lines().filter(|l| l.starts_with("| ")).skip(1) {
-        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
-        let name = cells[1].split_whitespace().next().unwrap();
+    for cells in common::readme_test_set_rows() {
+        let name = cells[0].split_whitespace().next().unwrap();
         if name.starts_with("**") || name == "crmnet-web" {
             continue;
         }
-        for (file, printed) in [
-            ("test_native_complex.tsv", &cells[2..4]),
-            ("test_random_complex.tsv", &cells[4..6]),
-        ] {
+        for ((file, header), printed) in
+            files.iter().zip(&headers).zip([&cells[1..3], &cells[3..5]])
+        {
             let column = format!("pred_{name}");
-            let header = std::fs::read_to_string(common::data_dir().join(file)).unwrap();
-            let has_column = header
-                .lines()
-                .next()
-                .unwrap()
-                .split('\t')
-                .any(|c| c == column);
-            if !has_column {
+            if !header.split('\t').any(|c| c == column) {
                 assert_eq!(printed, ["-", "-"], "{name} has no predictions in {file}");
                 continue;
             }

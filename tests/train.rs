@@ -326,20 +326,14 @@ fn a_bad_training_row_stops_with_file_and_line() {
 /// peers' rows are checked against their data columns in `tests/metrics.rs`).
 #[test]
 fn eval_reproduces_our_rows_of_the_readme_table() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows = common::readme_test_set_rows();
     let web = concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk");
-    for (row_start, weights) in [("| **crmnet", None), ("| crmnet-web ", Some(web))] {
-        let row = readme
-            .lines()
-            .find(|l| l.starts_with(row_start))
+    for (row_start, weights) in [("**crmnet", None), ("crmnet-web ", Some(web))] {
+        let row = rows
+            .iter()
+            .find(|cells| cells[0].starts_with(row_start))
             .unwrap_or_else(|| panic!("README table row {row_start}"));
-        let published: Vec<&str> = row
-            .split('|')
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .skip(1)
-            .collect();
+        let published = &row[1..];
         let mut measured = Vec::new();
         for file in ["test_native_complex.tsv", "test_random_complex.tsv"] {
             let data = common::data_file(file);

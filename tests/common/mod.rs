@@ -40,6 +40,31 @@ pub fn tsv_columns(name: &str, wanted: &[&str]) -> Vec<Vec<String>> {
     columns
 }
 
+/// The rows of the README's test-set table (between its `default-model-table` markers), header
+/// left out (the `|---|` separator does not start with `| `): each row's cells, trimmed (the
+/// model's name first).
+pub fn readme_test_set_rows() -> Vec<Vec<String>> {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let table = readme
+        .split("<!-- default-model-table -->")
+        .nth(1)
+        .and_then(|rest| rest.split("<!-- /default-model-table -->").next())
+        .expect("README default-model table");
+    table
+        .lines()
+        .filter(|l| l.starts_with("| "))
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            cells[1..cells.len() - 1]
+                .iter()
+                .map(|c| c.to_string())
+                .collect()
+        })
+        .collect()
+}
+
 pub fn parse_floats(column: &[String]) -> Vec<f64> {
     column.iter().map(|v| v.parse().unwrap()).collect()
 }
