@@ -119,11 +119,10 @@ fn full_model_forward_on_real_sequences_is_finite_and_backends_agree() {
     // difference can show; the full network on lavapipe would only add minutes.
 }
 
-/// Largest difference between backends allowed on the default model's predictions (0-17 bins;
-/// measured: 1.9e-6 on ndarray and on wgpu over lavapipe, docs/reliability.md).
+/// Largest difference between backends allowed on the default model's predictions (0-17 bins),
+/// a few times what was measured (docs/reliability.md).
 const DEFAULT_TOLERANCE: f32 = 1e-5;
-/// The same on `crmnet-web`'s (the pool's MAUDE scale, about -1.4 to 1.7; measured 6.3e-7 on
-/// ndarray, 1.4e-6 on wgpu).
+/// The same on `crmnet-web`'s (the pool's MAUDE scale, about -1.4 to 1.7).
 const WEB_TOLERANCE: f32 = 1e-5;
 
 /// Trained weights on every backend: the embedded default (a DeepAtt-architecture student) and
