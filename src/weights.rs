@@ -125,6 +125,7 @@ pub fn to_bytes(model: Network, card: &ModelCard) -> Result<Vec<u8>, String> {
     let record_bytes = match model {
         Network::Crmnet(model) => model.into_record().into_bytes(),
         Network::DeepAtt(model) => model.into_record().into_bytes(),
+        Network::Camformer(model) => model.into_record().into_bytes(),
     }
     .map_err(|e| e.to_string())?;
     let tensors = Reader::from_bytes(record_bytes)
@@ -170,6 +171,7 @@ pub fn save_safetensors(
             match model {
                 Network::Crmnet(model) => model.save_into(&mut store),
                 Network::DeepAtt(model) => model.save_into(&mut store),
+                Network::Camformer(model) => model.save_into(&mut store),
             }
             .map_err(|e| e.to_string())?;
             store.get_bytes().map_err(|e| e.to_string())
@@ -220,6 +222,7 @@ pub fn from_bytes(
     let model = match model {
         Network::Crmnet(model) => model.try_load_record(record).map(Network::Crmnet),
         Network::DeepAtt(model) => model.try_load_record(record).map(Network::DeepAtt),
+        Network::Camformer(model) => model.try_load_record(record).map(Network::Camformer),
     }
     .map_err(|e| mismatch(&e))?;
     Ok((model, card))

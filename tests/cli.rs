@@ -329,10 +329,19 @@ fn info_prints_the_published_counts() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // Camformer: the authors' model summary (16,611,073 trainable); burn also stores the batch
+    // norms' running statistics (6 x 2 x 512).
+    let run = crmnet(&["info", "--arch", "camformer"], None);
+    let text = String::from_utf8(run.stdout).unwrap();
+    for expected in ["13143040", "3474177", "16617217", "16611073 trainable"] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
     let unknown = crmnet(&["info", "--arch", "resnet"], None);
     assert!(!unknown.status.success());
     assert!(
-        stderr(&unknown).contains("possible values: crmnet, crmnet-web, crmnet-tiny, deepatt"),
+        stderr(&unknown).contains(
+            "possible values: crmnet, crmnet-web, crmnet-tiny, deepatt, camformer, camformer-web"
+        ),
         "{}",
         stderr(&unknown)
     );

@@ -7,7 +7,8 @@ use crmnet::data::alphabet;
 use crmnet::data::batching::one_hot_batch;
 use crmnet::inference::Predictor;
 use crmnet::model::{
-    Architecture, Crmnet, CrmnetConfig, Network, ParamCounts, PositionMode, TransformerWiring,
+    Architecture, CamformerConfig, Crmnet, CrmnetConfig, Network, ParamCounts, PositionMode,
+    TransformerWiring,
 };
 use crmnet::weights::ModelCard;
 
@@ -80,7 +81,10 @@ fn real_sequences(n: usize) -> Vec<Vec<u8>> {
 /// Weights of a freshly initialised `config`, as a weights file would hold them, so that every
 /// backend and every call below runs the very same parameters.
 fn weights_bytes(config: &CrmnetConfig) -> Vec<u8> {
-    let architecture = Architecture::Crmnet(config.clone());
+    architecture_weights(Architecture::Crmnet(config.clone()))
+}
+
+fn architecture_weights(architecture: Architecture) -> Vec<u8> {
     let model = Network::new(&architecture, &Device::flex()).unwrap();
     let card = ModelCard::describe("test", &architecture, &model);
     crmnet::weights::to_bytes(model, &card).unwrap()
@@ -320,5 +324,110 @@ fn training_passes_normalise_by_the_batch_on_every_backend() {
     for pass in [flex, ndarray] {
         assert!(difference(&pass[1], &pass[0]) > 0.05, "{pass:?}");
         assert!(difference(&pass[2], &pass[0]) > 0.05, "{pass:?}");
+    }
+}
+
+/// Camformer at test size without dropout: the published topology (residual pairs, kernel 10,
+/// pooling 10 by 4 in the fifth block) with 16 filters.
+fn small_camformer() -> CamformerConfig {
+    CamformerConfig::new()
+        .with_filters(vec![16; 6])
+        .with_dense_units(vec![16, 16])
+        .with_dropout(0.0)
+}
+
+/// Camformer in both activation layouts computes the same: flex (channels last, batch-folded
+/// even-kernel convolutions, its own batch norm) and ndarray (channels first, burn's conv1d and
+/// batch norm), in inference, in a training pass (batch statistics) and in inference after it
+/// (moved running statistics), on real sequences; wgpu in inference.
+#[test]
+fn camformer_computes_the_same_in_both_layouts() {
+    let architecture = Architecture::Camformer(small_camformer());
+    let weights = architecture_weights(architecture.clone());
+    let sequences = real_sequences(6);
+    let window = architecture.input_window();
+    let encode =
+        |device: &Device| one_hot_batch(sequences.iter().map(Vec::as_slice), window, device);
+    #[allow(deprecated)]
+    let devices = [Device::flex(), Device::ndarray()];
+    let passes: Vec<[Vec<f32>; 3]> = devices
+        .iter()
+        .map(|plain| {
+            let training = plain.clone().autodiff();
+            let (model, _) = crmnet::weights::from_bytes(weights.clone(), "test", &training)
+                .expect("weights load");
+            let before = floats(model.valid().forward(encode(plain)));
+            let trained = floats(model.forward(encode(&training)));
+            let after = floats(model.valid().forward(encode(plain)));
+            [before, trained, after]
+        })
+        .collect();
+    for (pass, name) in ["inference before", "training", "inference after"]
+        .iter()
+        .enumerate()
+    {
+        assert_close(&passes[0][pass], &passes[1][pass], 1e-4);
+        assert!(passes[0][pass].windows(2).any(|w| w[0] != w[1]), "{name}");
+    }
+    assert!(passes[0][1] != passes[0][0] && passes[0][2] != passes[0][0]);
+    #[cfg(feature = "wgpu")]
+    assert_close(
+        &predict_on(Backend::Wgpu, &weights, &sequences),
+        &passes[0][0],
+        1e-4,
+    );
+}
+
+/// Camformer reads `N` as all four channels zero (the authors' one-hot): setting the crate's N
+/// channel changes nothing, while the bases do change the prediction.
+#[test]
+fn camformer_reads_n_as_zeros() {
+    let device = Device::flex();
+    let model = Network::new(&Architecture::Camformer(small_camformer()), &device).unwrap();
+    let sequences = real_sequences(2);
+    let window = Architecture::Camformer(small_camformer()).input_window();
+    let one_hot = one_hot_batch(sequences.iter().map(Vec::as_slice), window, &device);
+    let n = usize::from(alphabet::N);
+    let without_n = one_hot.clone().slice_assign(
+        [0..2, n..n + 1, 0..110],
+        Tensor::zeros([2, 1, 110], &device),
+    );
+    let n_everywhere = one_hot
+        .clone()
+        .slice_assign([0..2, n..n + 1, 0..110], Tensor::ones([2, 1, 110], &device));
+    let reference = floats(model.forward(one_hot.clone()));
+    assert_eq!(floats(model.forward(without_n)), reference);
+    assert_eq!(floats(model.forward(n_everywhere)), reference);
+    assert_ne!(reference[0], reference[1]);
+}
+
+#[test]
+fn invalid_camformer_configurations_are_refused_with_a_reason() {
+    let cases = [
+        (
+            CamformerConfig::new().with_filters(vec![8; 5]),
+            "residual pairs",
+        ),
+        (
+            CamformerConfig::new().with_pool_sizes(vec![1, 10, 1, 1, 1, 1]),
+            "adds its input back",
+        ),
+        (
+            CamformerConfig::new().with_filters(vec![8, 16, 8, 8, 8, 8]),
+            "adds its input back",
+        ),
+        (
+            CamformerConfig::new().with_sequence_length(8),
+            "wider than the 8 positions",
+        ),
+        (
+            CamformerConfig::new().with_pool_strides(vec![1; 5]),
+            "pool strides",
+        ),
+        (CamformerConfig::new().with_kernel_size(0), "positive"),
+    ];
+    for (config, reason) in cases {
+        let error = Network::new(&Architecture::Camformer(config), &Device::flex()).unwrap_err();
+        assert!(error.to_string().contains(reason), "{error}");
     }
 }

@@ -684,3 +684,73 @@ fn export_renames_halves_and_keeps_the_predictions() {
         .fold(0.0, f64::max);
     assert!(largest < 0.05, "float16 moved a prediction by {largest}");
 }
+
+/// Camformer goes through the same commands as CRMnet: `camformer-web` trains two epochs on
+/// simulated rows and learns (validation r rises), `eval` reports it on a real test file beside
+/// the peers, `export --half` writes weights that `predict` runs and that predict what the
+/// float32 weights predict to float16's precision.
+#[test]
+fn camformer_trains_evaluates_exports_and_predicts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 3000, 1);
+    let run = dir.path().join("run");
+    succeed(&[
+        "train",
+        "--data",
+        &data,
+        "--out",
+        run.to_str().unwrap(),
+        "--arch",
+        "camformer-web",
+        "--epochs",
+        "2",
+        "--batch-size",
+        "128",
+        "--warmup-epochs",
+        "1",
+    ]);
+    let valid_r: Vec<f64> = metrics_lines(&run)
+        .iter()
+        .map(|line| line.split(',').nth(5).unwrap().parse().unwrap())
+        .collect();
+    assert!(valid_r[1] > valid_r[0] + 0.2, "validation r {valid_r:?}");
+    let best = run.join("best.bpk");
+    let best_s = best.to_str().unwrap();
+    let info = succeed(&["info", "--weights", best_s]);
+    assert!(
+        info.contains("architecture: camformer-web (camformer)"),
+        "{info}"
+    );
+
+    let test_file = common::data_file("test_native_complex.tsv");
+    let evaluation = succeed(&["eval", "--weights", best_s, "--data", &test_file]);
+    assert!(
+        evaluation.contains("crmnet (camformer-web)") && evaluation.contains(" 3733 "),
+        "{evaluation}"
+    );
+
+    let half = dir.path().join("half.bpk");
+    succeed(&[
+        "export",
+        "--from",
+        best_s,
+        "-o",
+        half.to_str().unwrap(),
+        "--half",
+    ]);
+    let predictions = |weights: &str| -> Vec<f64> {
+        succeed(&["predict", "-i", &data, "--weights", weights])
+            .lines()
+            .skip(1)
+            .map(|line| line.rsplit('\t').next().unwrap().parse().unwrap())
+            .collect()
+    };
+    let (full_p, half_p) = (predictions(best_s), predictions(half.to_str().unwrap()));
+    assert_eq!(full_p.len(), 3000);
+    let largest = full_p
+        .iter()
+        .zip(&half_p)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!(largest < 0.05, "float16 moved a prediction by {largest}");
+}

@@ -2,7 +2,7 @@ use burn::nn::{Dropout, DropoutConfig};
 use burn::prelude::*;
 
 use super::config::CrmnetConfig;
-use super::layers::{SameConvRelu, dropout, same_conv};
+use super::layers::{SameConv, dropout, same_conv};
 use super::se::ConvSe;
 
 /// One encoder level: two convolution units, dropout, and (except at the bottom) a stride-2
@@ -12,7 +12,7 @@ pub struct EncoderLevel {
     first: ConvSe,
     second: ConvSe,
     dropout: Dropout,
-    downsample: Option<SameConvRelu>,
+    downsample: Option<SameConv>,
 }
 
 #[derive(Module, Debug)]

@@ -1,7 +1,8 @@
-//! The architectures: CRMnet, a U-Net of squeeze-excitation convolutions around a transformer,
-//! and DeepAtt, the convolution / LSTM / attention model of the distillation teacher; one file
-//! per block, both behind [`Network`].
+//! The architectures: CRMnet, a U-Net of squeeze-excitation convolutions around a transformer;
+//! DeepAtt, the convolution / LSTM / attention model of the distillation teacher; Camformer,
+//! residual pairs of wide convolutions; one file per block, all behind [`Network`].
 
+mod camformer;
 mod config;
 mod crmnet;
 mod decoder;
@@ -16,6 +17,7 @@ mod relu_attention;
 mod se;
 mod transformer;
 
+pub use camformer::{Camformer, CamformerConfig};
 pub use config::{ConfigError, CrmnetConfig, PositionMode, TransformerWiring};
 pub use crmnet::Crmnet;
 pub use deepatt::{DeepAtt, DeepAttConfig};

@@ -8,6 +8,7 @@ use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::camformer::{Camformer, CamformerConfig};
 use super::config::{ConfigError, CrmnetConfig};
 use super::crmnet::Crmnet;
 use super::deepatt::{DeepAtt, DeepAttConfig};
@@ -20,6 +21,7 @@ use crate::data::alphabet::{Anchor, InputWindow};
 pub enum Architecture {
     Crmnet(CrmnetConfig),
     DeepAtt(DeepAttConfig),
+    Camformer(CamformerConfig),
 }
 
 impl Architecture {
@@ -27,6 +29,7 @@ impl Architecture {
         match self {
             Architecture::Crmnet(_) => "crmnet",
             Architecture::DeepAtt(_) => "deepatt",
+            Architecture::Camformer(_) => "camformer",
         }
     }
 
@@ -34,13 +37,14 @@ impl Architecture {
         match self {
             Architecture::Crmnet(config) => config.sequence_length,
             Architecture::DeepAtt(config) => config.sequence_length,
+            Architecture::Camformer(config) => config.sequence_length,
         }
     }
 
     /// How sequences of any length fill the input: as each network's authors prepared theirs.
     pub fn input_window(&self) -> InputWindow {
         let anchor = match self {
-            Architecture::Crmnet(_) => Anchor::FivePrime,
+            Architecture::Crmnet(_) | Architecture::Camformer(_) => Anchor::FivePrime,
             Architecture::DeepAtt(_) => Anchor::ThreePrime,
         };
         InputWindow {
@@ -53,6 +57,7 @@ impl Architecture {
         match self {
             Architecture::Crmnet(config) => config.validate(),
             Architecture::DeepAtt(config) => config.validate(),
+            Architecture::Camformer(config) => config.validate(),
         }
     }
 
@@ -61,6 +66,7 @@ impl Architecture {
         match self {
             Architecture::Crmnet(config) => config.forward_flops(),
             Architecture::DeepAtt(config) => config.forward_flops(),
+            Architecture::Camformer(config) => config.forward_flops(),
         }
     }
 
@@ -73,6 +79,9 @@ impl Architecture {
             Architecture::DeepAtt(config) => {
                 Architecture::DeepAtt(config.with_output_scale(scale).with_output_shift(shift))
             }
+            Architecture::Camformer(config) => {
+                Architecture::Camformer(config.with_output_scale(scale).with_output_shift(shift))
+            }
         }
     }
 }
@@ -82,6 +91,7 @@ impl Serialize for Architecture {
         let config = match self {
             Architecture::Crmnet(config) => serde_json::to_value(config),
             Architecture::DeepAtt(config) => serde_json::to_value(config),
+            Architecture::Camformer(config) => serde_json::to_value(config),
         }
         .map_err(serde::ser::Error::custom)?;
         let mut fields = serde_json::Map::new();
@@ -117,9 +127,12 @@ impl<'de> Deserialize<'de> for Architecture {
         match kind.as_str() {
             "crmnet" => over_defaults(CrmnetConfig::new(), fields).map(Architecture::Crmnet),
             "deepatt" => over_defaults(DeepAttConfig::new(), fields).map(Architecture::DeepAtt),
+            "camformer" => {
+                over_defaults(CamformerConfig::new(), fields).map(Architecture::Camformer)
+            }
             other => {
                 return Err(D::Error::custom(format!(
-                    "unknown architecture kind {other:?} (known: crmnet, deepatt)"
+                    "unknown architecture kind {other:?} (known: crmnet, deepatt, camformer)"
                 )));
             }
         }
@@ -138,14 +151,20 @@ pub enum Preset {
     CrmnetTiny,
     /// DeepAtt as published (84 k parameters), the architecture of the distillation teacher.
     DeepAtt,
+    /// Camformer as published (16.6 M parameters).
+    Camformer,
+    /// Camformer with a quarter of the filters (1.3 M parameters), for the browser.
+    CamformerWeb,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 4] = [
+    pub const ALL: [Preset; 6] = [
         Preset::Crmnet,
         Preset::CrmnetWeb,
         Preset::CrmnetTiny,
         Preset::DeepAtt,
+        Preset::Camformer,
+        Preset::CamformerWeb,
     ];
 
     pub fn name(self) -> &'static str {
@@ -154,6 +173,8 @@ impl Preset {
             Preset::CrmnetWeb => "crmnet-web",
             Preset::CrmnetTiny => "crmnet-tiny",
             Preset::DeepAtt => "deepatt",
+            Preset::Camformer => "camformer",
+            Preset::CamformerWeb => "camformer-web",
         }
     }
 
@@ -167,6 +188,8 @@ impl Preset {
             Preset::CrmnetWeb => Architecture::Crmnet(CrmnetConfig::web()),
             Preset::CrmnetTiny => Architecture::Crmnet(CrmnetConfig::tiny()),
             Preset::DeepAtt => Architecture::DeepAtt(DeepAttConfig::new()),
+            Preset::Camformer => Architecture::Camformer(CamformerConfig::published()),
+            Preset::CamformerWeb => Architecture::Camformer(CamformerConfig::web()),
         }
     }
 }
@@ -194,6 +217,7 @@ impl std::str::FromStr for Preset {
 pub enum Network {
     Crmnet(Crmnet),
     DeepAtt(DeepAtt),
+    Camformer(Camformer),
 }
 
 impl Network {
@@ -201,6 +225,7 @@ impl Network {
         Ok(match architecture {
             Architecture::Crmnet(config) => Network::Crmnet(Crmnet::new(config, device)?),
             Architecture::DeepAtt(config) => Network::DeepAtt(DeepAtt::new(config, device)?),
+            Architecture::Camformer(config) => Network::Camformer(Camformer::new(config, device)?),
         })
     }
 
@@ -208,6 +233,7 @@ impl Network {
         match self {
             Network::Crmnet(model) => model.forward(one_hot),
             Network::DeepAtt(model) => model.forward(one_hot),
+            Network::Camformer(model) => model.forward(one_hot),
         }
     }
 
@@ -216,6 +242,7 @@ impl Network {
         match self {
             Network::Crmnet(model) => model.stages(),
             Network::DeepAtt(model) => model.stages(),
+            Network::Camformer(model) => model.stages(),
         }
     }
 
@@ -233,6 +260,12 @@ impl From<Crmnet> for Network {
 impl From<DeepAtt> for Network {
     fn from(model: DeepAtt) -> Self {
         Network::DeepAtt(model)
+    }
+}
+
+impl From<Camformer> for Network {
+    fn from(model: Camformer) -> Self {
+        Network::Camformer(model)
     }
 }
 
@@ -330,5 +363,23 @@ mod tests {
             Preset::DeepAtt.architecture().forward_flops(),
             DeepAttConfig::new().forward_flops()
         );
+    }
+
+    /// The authors' model summary (their repository's `manuscript_figures/Figure_2`): 16,611,073
+    /// trainable parameters, 20,992 in the first convolution, 2,621,952 in each other one,
+    /// 1,024 in each batch norm and 3,474,177 in the dense head.
+    #[test]
+    fn the_camformer_preset_has_the_published_parameter_count() {
+        let network = Network::new(&Preset::Camformer.architecture(), &Device::flex()).unwrap();
+        let counts = network.param_counts();
+        assert_eq!(counts.trainable, 16_611_073);
+        assert_eq!(counts.stages["dense"], 3_408_128 + 65_792 + 257);
+        assert_eq!(
+            counts.stages["convolutions"],
+            20_992 + 5 * 2_621_952 + 6 * 1_024 + 6 * 1_024
+        );
+        let config = CamformerConfig::published();
+        assert_eq!(config.block_lengths(), vec![110, 110, 110, 110, 26, 26]);
+        assert_eq!(config.flattened(), 13_312);
     }
 }

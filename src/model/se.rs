@@ -1,8 +1,13 @@
+//! Squeeze-excitation and the convolution unit CRMnet is built from.
+
 use burn::nn::{BatchNorm, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, sigmoid};
 
-use super::layers::{Layout, SameConvRelu, batch_norm, dense, same_conv};
+use super::layers::{
+    Layout, SameConv, batch_norm, batch_norm_train_channels_last, dense, learns_from_batch,
+    same_conv,
+};
 
 /// Squeeze-excitation: channels re-weighted by a gate computed from their length-wise mean.
 #[derive(Module, Debug)]
@@ -32,7 +37,7 @@ impl SqueezeExcite {
 /// squeeze-excitation, then (in the U-Net body, not in the head) batch normalisation.
 #[derive(Module, Debug)]
 pub struct ConvSe {
-    conv: SameConvRelu,
+    conv: SameConv,
     se: SqueezeExcite,
     norm: Option<BatchNorm>,
 }
@@ -70,42 +75,6 @@ impl ConvSe {
     }
 }
 
-/// Whether `norm` normalises `x` by its batch statistics and updates its running ones, as
-/// burn's `BatchNorm::forward` decides: on an autodiff device, unless frozen (saliency's model
-/// is). Flex's autodiff device lays activations out channels last too ([`Layout`]), so
-/// training there must not take the running statistics' map.
-fn learns_from_batch(norm: &BatchNorm, x: &Tensor<3>) -> bool {
-    x.device().is_autodiff() && norm.training.is_enabled()
-}
-
-/// burn's training batch norm (biased batch variance, running statistics moved by
-/// `momentum`), channels last. burn's own wants channels on axis 1: given this layout as a
-/// transposed view, it copies it to reduce over the other axes and runs its element-wise passes
-/// over strided memory (a training step measured slower that way, docs/benchmarks.md);
-/// here the reductions run down contiguous rows.
-fn batch_norm_train_channels_last(norm: &BatchNorm, x: Tensor<3>) -> Tensor<3> {
-    let [batch, length, channels] = x.dims();
-    let device = x.device();
-    let rows = x.reshape([batch * length, channels]);
-    let mean = rows.clone().mean_dim(0);
-    let centered = rows - mean.clone();
-    let variance = centered.clone().square().mean_dim(0);
-    let scale = norm.gamma.val().unsqueeze() / (variance.clone() + norm.epsilon).sqrt();
-    let normalised = centered * scale + norm.beta.val().unsqueeze();
-    for (running, batch_statistic) in [(&norm.running_mean, mean), (&norm.running_var, variance)] {
-        let moved = running
-            .value_sync()
-            .to_device(&device)
-            .mul_scalar(1.0 - norm.momentum)
-            + batch_statistic
-                .detach()
-                .reshape([channels])
-                .mul_scalar(norm.momentum);
-        running.update(moved.detach());
-    }
-    normalised.reshape([batch, length, channels])
-}
-
 /// Batch normalisation of the gated `x * gate` by the running statistics, channels last: their
 /// per-channel affine map, its scale folded into the gate (one pass over the activations fewer
 /// than gating, then normalising).
@@ -113,66 +82,4 @@ fn gated_norm_channels_last(norm: &BatchNorm, x: Tensor<3>, gate: Tensor<2>) -> 
     let scale = norm.gamma.val() / (norm.running_var.value() + norm.epsilon).sqrt();
     let shift = norm.beta.val() - norm.running_mean.value() * scale.clone();
     x * (gate * scale.unsqueeze()).unsqueeze_dim(1) + shift.unsqueeze()
-}
-
-#[cfg(test)]
-mod tests {
-    use burn::tensor::Distribution;
-
-    use super::*;
-    use crate::model::layers::batch_norm;
-
-    /// The channels-last training batch norm computes burn's (given the same activations
-    /// channels first): output, gradients of the input, scale and shift, and the running
-    /// statistics after, over a few steps; a random bias and spread per channel, a random
-    /// weighting of the outputs so that each one matters differently.
-    #[test]
-    fn channels_last_training_batch_norm_is_burns() {
-        let device = Device::flex().autodiff();
-        let [batch, length, channels] = [3, 7, 5];
-        let (ours, burns) = (batch_norm(channels, &device), batch_norm(channels, &device));
-        for _ in 0..3 {
-            let x = Tensor::<3>::random([batch, length, channels], Distribution::Default, &device)
-                * Tensor::<1>::random([channels], Distribution::Uniform(0.5, 4.0), &device)
-                    .unsqueeze()
-                + Tensor::<1>::random([channels], Distribution::Uniform(-3.0, 3.0), &device)
-                    .unsqueeze();
-            let weighting =
-                Tensor::<3>::random([batch, length, channels], Distribution::Default, &device);
-            let gradients = |norm: &BatchNorm, forward: &dyn Fn(Tensor<3>) -> Tensor<3>| {
-                let input = x.clone().detach().require_grad();
-                let output = forward(input.clone());
-                let grads = (output.clone() * weighting.clone()).sum().backward();
-                [
-                    output.flatten::<1>(0, 2),
-                    input.grad(&grads).unwrap().flatten::<1>(0, 2),
-                    norm.gamma.grad(&grads).unwrap(),
-                    norm.beta.grad(&grads).unwrap(),
-                    norm.running_mean.value(),
-                    norm.running_var.value(),
-                ]
-            };
-            let own = gradients(&ours, &|x| batch_norm_train_channels_last(&ours, x));
-            let reference = gradients(&burns, &|x| {
-                burns.forward(x.swap_dims(1, 2)).swap_dims(1, 2)
-            });
-            let names = [
-                "output",
-                "input",
-                "gamma",
-                "beta",
-                "running mean",
-                "running var",
-            ];
-            for ((own, reference), name) in own.into_iter().zip(reference).zip(names) {
-                // Relative to the values' scale: gamma's gradient sums 21 products.
-                let scale: f32 = reference.clone().abs().max().into_scalar();
-                let difference: f32 = (own - reference).abs().max().into_scalar();
-                assert!(
-                    difference < 1e-5 * (1.0 + scale),
-                    "{name}: {difference} of {scale}"
-                );
-            }
-        }
-    }
 }

@@ -12,28 +12,31 @@ use super::init::glorot;
 use super::layout::{Layout, WeightLayout};
 
 /// A convolution with TensorFlow's `same` padding (asymmetric, more on the right, for strided
-/// layers) and the ReLU that follows every CRMnet convolution. Its record is burn's `Conv1d`'s.
+/// layers; PyTorch's `Conv2dSame` pads the same way), and the ReLU that follows every CRMnet
+/// convolution unless built without one. Its record is burn's `Conv1d`'s.
 #[derive(Module, Debug)]
-pub struct SameConvRelu {
+pub struct SameConv {
     /// `[channels_out, channels_in, kernel_size]`, burn's conv1d layout.
     weight: Param<Tensor<3>>,
     bias: Param<Tensor<1>>,
     stride: usize,
+    /// Whether the ReLU follows (CRMnet), or a batch normalisation comes first (Camformer).
+    relu: bool,
     /// The weight as the `[kernel_size * channels_in, channels_out]` matrix of the flex path:
     /// laying it out again on every call costs as much as a whole batch-1 product.
     #[module(skip)]
     kernel_matrix: WeightLayout<Tensor<2>>,
 }
 
-/// A [`SameConvRelu`] with Glorot-uniform kernel and zero bias.
+/// A [`SameConv`] with ReLU, Glorot-uniform kernel and zero bias (Keras' defaults).
 pub fn same_conv(
     channels_in: usize,
     channels_out: usize,
     kernel_size: usize,
     stride: usize,
     device: &Device,
-) -> SameConvRelu {
-    SameConvRelu {
+) -> SameConv {
+    SameConv {
         weight: glorot(
             [channels_out, channels_in, kernel_size],
             channels_in * kernel_size,
@@ -42,11 +45,39 @@ pub fn same_conv(
         ),
         bias: Initializer::Zeros.init([channels_out], device),
         stride,
+        relu: true,
         kernel_matrix: WeightLayout::default(),
     }
 }
 
-impl SameConvRelu {
+/// A stride-1 [`SameConv`] without activation, its kernel He-normal (PyTorch's
+/// `kaiming_normal_`, fan in) and zero bias: the convolution of PyTorch models that normalise
+/// before the ReLU.
+pub fn same_conv_he(
+    channels_in: usize,
+    channels_out: usize,
+    kernel_size: usize,
+    device: &Device,
+) -> SameConv {
+    let he = Initializer::KaimingNormal {
+        gain: 2f64.sqrt(),
+        fan_out_only: false,
+    };
+    SameConv {
+        weight: he.init_with(
+            [channels_out, channels_in, kernel_size],
+            Some(channels_in * kernel_size),
+            None,
+            device,
+        ),
+        bias: Initializer::Zeros.init([channels_out], device),
+        stride: 1,
+        relu: false,
+        kernel_matrix: WeightLayout::default(),
+    }
+}
+
+impl SameConv {
     /// `x` in its device's [`Layout`], `length` positions to `ceil(length / stride)`.
     ///
     /// Channels last (flex, natively: see `platform::BATCH_FOLDED_CONV`) the convolution is one matrix
@@ -81,12 +112,16 @@ impl SameConvRelu {
             _ => x.pad([(0, 1)], PadMode::Constant(0.0)),
         };
         let options = ConvOptions::new([self.stride], [left], [1], 1);
-        relu(conv1d(
+        self.activate(conv1d(
             padded,
             self.weight.val(),
             Some(self.bias.val()),
             options,
         ))
+    }
+
+    fn activate<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        if self.relu { relu(x) } else { x }
     }
 
     fn forward_channels_last(&self, x: Tensor<3>) -> Tensor<3> {
@@ -103,7 +138,7 @@ impl SameConvRelu {
                 .reshape([kernel_size * channels_in, channels_out])
         });
         // The ReLU runs before the crop, over contiguous rows (faster than over the cropped view).
-        relu(windows.matmul(kernel_matrix) + self.bias.val().unsqueeze())
+        self.activate(windows.matmul(kernel_matrix) + self.bias.val().unsqueeze())
             .reshape([batch, rows_per_sequence, channels_out])
             .narrow(1, 0, out_length)
     }
@@ -160,11 +195,12 @@ mod tests {
 
     /// The batch-folded product computes burn's conv1d with TensorFlow's `same` padding:
     /// kernels wider than the sequence (their windows reach into the extra zero sequences),
-    /// strides 1 and 2, odd and even lengths.
+    /// even kernels (Camformer's, one more zero on the right), strides 1 and 2, odd and even
+    /// lengths.
     #[test]
     fn batch_folded_convolution_is_the_same_padded_convolution() {
         let device = Device::flex();
-        for kernel_size in [1, 3, 11, 13] {
+        for kernel_size in [1, 3, 10, 11, 13] {
             for stride in [1, 2] {
                 for length in [1usize, 6, 7, 14] {
                     let mut conv = same_conv(5, 3, kernel_size, stride, &device);

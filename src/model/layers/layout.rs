@@ -10,7 +10,7 @@ use crate::platform::BATCH_FOLDED_CONV;
 
 /// How the network lays out its activations, chosen by where it runs. Channels last
 /// (`[batch, length, channels]`, the Keras model's layout) where convolutions are the
-/// batch-folded product ([`SameConvRelu::forward`]): per-channel work then runs over contiguous
+/// batch-folded product ([`SameConv::forward`]): per-channel work then runs over contiguous
 /// rows, and the transformer and the flatten want it anyway: flex natively, with or without
 /// autodiff (training steps and saliency measured faster than on burn's conv1d). Channels first
 /// (`[batch, channels, length]`) where burn's conv1d runs (ndarray, GPUs, wasm), which would

@@ -1,18 +1,23 @@
 //! Layers with the conventions of the original Keras model, and their channels-last forward
 //! passes on flex: initialisers and constants (`init`), where activations live (`layout`),
 //! `same`-padded convolution and its batch-folded product (`conv`), transposed convolution and
-//! its polyphase form (`upsampling`), and dropout (`dropout`).
+//! its polyphase form (`upsampling`), batch normalisation in either layout (`norm`), max-pooling
+//! (`pool`) and dropout (`dropout`).
 
 mod conv;
 mod dropout;
 mod init;
 mod layout;
+mod norm;
+mod pool;
 mod upsampling;
 
-pub use conv::{SameConvRelu, same_conv};
+pub use conv::{SameConv, same_conv, same_conv_he};
 pub use dropout::dropout;
 pub use init::{batch_norm, dense};
 pub use layout::Layout;
+pub use norm::{batch_norm_train_channels_last, learns_from_batch, normalise};
+pub use pool::max_pool;
 pub use upsampling::{UpsamplingConv, upsampling_conv};
 
 /// Helpers of the layers' tests: random inputs through both layouts, gradients compared.

@@ -18,7 +18,7 @@ pub struct UpsamplingConv {
     /// `[channels_in, channels_out, kernel_size]`, burn's conv_transpose1d layout.
     weight: Param<Tensor<3>>,
     bias: Param<Tensor<1>>,
-    /// The flex path's kernel, kept like [`SameConvRelu`]'s.
+    /// The flex path's kernel, kept like [`SameConv`]'s.
     #[module(skip)]
     polyphase: WeightLayout<Polyphase>,
 }
@@ -91,7 +91,7 @@ impl UpsamplingConv {
     }
 
     /// The polyphase form ([`Polyphase`]) on flex's batch-folded product, like
-    /// [`SameConvRelu::forward`]; burn-flex's conv_transpose1d needs the activations channels
+    /// [`SameConv::forward`]; burn-flex's conv_transpose1d needs the activations channels
     /// first (two transposes) and scatters its products into the output.
     fn forward_channels_last(&self, x: Tensor<3>) -> Tensor<3> {
         let [batch, length, _] = x.dims();
