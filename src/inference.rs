@@ -25,6 +25,15 @@ pub struct Predictor {
 #[error("reading predictions back from the device failed: {0}")]
 pub struct ReadbackError(String);
 
+/// Why a prediction with features failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PredictError {
+    #[error("{0}")]
+    Features(String),
+    #[error(transparent)]
+    Readback(#[from] ReadbackError),
+}
+
 impl ReadbackError {
     pub fn new(reason: impl Into<String>) -> Self {
         Self(reason.into())
@@ -77,15 +86,59 @@ impl Predictor {
     }
 
     /// Predictions for a `[batch, channels, length]` input on this device, which need not be
-    /// one-hot (finite-difference checks perturb it).
+    /// one-hot (finite-difference checks perturb it). Features the architecture reads are 0.
     pub async fn predict_encoded_async(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
+        self.predict_encoded_with_features_async(input, None).await
+    }
+
+    /// The `[batch, features]` tensor of per-sequence features given row after row (`batch`
+    /// rows of the card's [`features`](crate::model::Architecture::features), in order), or
+    /// why they do not fit.
+    pub fn encode_features(&self, batch: usize, values: &[f32]) -> Result<Tensor<2>, String> {
+        let width = self.card.architecture.features().len();
+        if width == 0 {
+            return Err(format!("model {} reads no features", self.card.name));
+        }
+        if values.len() != batch * width {
+            return Err(format!(
+                "{} feature values for {batch} sequences; the model reads {width} per sequence ({})",
+                values.len(),
+                self.card.architecture.features().join(", ")
+            ));
+        }
+        if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+            return Err(format!(
+                "feature {} of sequence {} is {}",
+                self.card.architecture.features()[index % width],
+                index / width + 1,
+                values[index]
+            ));
+        }
+        Ok(Tensor::from_data(
+            TensorData::new(values.to_vec(), [batch, width]),
+            &self.device,
+        ))
+    }
+
+    /// Predictions for an encoded input and, for an architecture that reads them, its
+    /// features (`None`: all 0, their training mean).
+    pub async fn predict_encoded_with_features_async(
+        &self,
+        input: Tensor<3>,
+        features: Option<Tensor<2>>,
+    ) -> Result<Vec<f32>, ReadbackError> {
         let rows = input.dims()[0];
         let pass_rows = CPU_ROWS_PER_PASS.min(rows.div_ceil(cpu_workers()));
         if rows <= pass_rows || !is_flex(&self.device) {
-            return read_floats(self.model.forward(input)).await;
+            return read_floats(self.model.forward_with_features(input, features)).await;
         }
-        let passes = run_passes(input.split(pass_rows, 0), |pass| {
-            read_floats(self.model.forward(pass))
+        let feature_passes = match features {
+            Some(features) => features.split(pass_rows, 0).into_iter().map(Some).collect(),
+            None => vec![None; rows.div_ceil(pass_rows)],
+        };
+        let passes = input.split(pass_rows, 0).into_iter().zip(feature_passes);
+        let passes = run_passes(passes.collect(), |(pass, features)| {
+            read_floats(self.model.forward_with_features(pass, features))
         })
         .await?;
         Ok(passes.concat())
@@ -102,6 +155,23 @@ impl Predictor {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_encoded(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
         block_on(self.predict_encoded_async(input))
+    }
+
+    /// Predictions for sequences with their features (`features`: the card's features of
+    /// each sequence, row after row; `None`: all 0).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn predict_with_features<'a>(
+        &self,
+        sequences: impl ExactSizeIterator<Item = &'a [u8]>,
+        features: Option<&[f32]>,
+    ) -> Result<Vec<f32>, PredictError> {
+        let rows = sequences.len();
+        let features = features
+            .map(|values| self.encode_features(rows, values))
+            .transpose()
+            .map_err(PredictError::Features)?;
+        block_on(self.predict_encoded_with_features_async(self.encode(sequences), features))
+            .map_err(PredictError::Readback)
     }
 }
 

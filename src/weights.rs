@@ -126,6 +126,7 @@ pub fn to_bytes(model: Network, card: &ModelCard) -> Result<Vec<u8>, String> {
         Network::Crmnet(model) => model.into_record().into_bytes(),
         Network::DeepAtt(model) => model.into_record().into_bytes(),
         Network::Camformer(model) => model.into_record().into_bytes(),
+        Network::Xpresso(model) => model.into_record().into_bytes(),
     }
     .map_err(|e| e.to_string())?;
     let tensors = Reader::from_bytes(record_bytes)
@@ -172,6 +173,7 @@ pub fn save_safetensors(
                 Network::Crmnet(model) => model.save_into(&mut store),
                 Network::DeepAtt(model) => model.save_into(&mut store),
                 Network::Camformer(model) => model.save_into(&mut store),
+                Network::Xpresso(model) => model.save_into(&mut store),
             }
             .map_err(|e| e.to_string())?;
             store.get_bytes().map_err(|e| e.to_string())
@@ -223,6 +225,7 @@ pub fn from_bytes(
         Network::Crmnet(model) => model.try_load_record(record).map(Network::Crmnet),
         Network::DeepAtt(model) => model.try_load_record(record).map(Network::DeepAtt),
         Network::Camformer(model) => model.try_load_record(record).map(Network::Camformer),
+        Network::Xpresso(model) => model.try_load_record(record).map(Network::Xpresso),
     }
     .map_err(|e| mismatch(&e))?;
     Ok((model, card))

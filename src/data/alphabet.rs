@@ -61,6 +61,11 @@ pub enum Anchor {
     /// The sequence ends at the input's last position: shorter ones are padded with `N` at the
     /// 5' end, longer ones lose their 5' end (DeepAtt's; the constant 3' flank stays in place).
     ThreePrime,
+    /// The sequence's middle base (index `bases / 2`) sits at this input position, as Xpresso's
+    /// authors placed shorter promoters on the transcription start site; a sequence that would
+    /// then stick out of the input is moved in until it fits, and one longer than the input
+    /// keeps the bases that fall inside it.
+    Centre(usize),
 }
 
 /// How a sequence of any length fills a model's input of `length` positions.
@@ -71,20 +76,34 @@ pub struct InputWindow {
 }
 
 impl InputWindow {
+    /// The input position of the sequence's first base, negative when bases fall off the start.
+    fn start(&self, bases: usize) -> isize {
+        let (length, bases_i) = (self.length as isize, bases as isize);
+        match self.anchor {
+            Anchor::FivePrime => 0,
+            Anchor::ThreePrime => length - bases_i,
+            Anchor::Centre(position) => {
+                let centred = position as isize - bases_i / 2;
+                if bases <= self.length {
+                    centred.clamp(0, length - bases_i)
+                } else {
+                    centred
+                }
+            }
+        }
+    }
+
     /// The positions of a sequence of `bases` bases that reach the input.
     pub fn visible(&self, bases: usize) -> Range<usize> {
-        match self.anchor {
-            Anchor::FivePrime => 0..bases.min(self.length),
-            Anchor::ThreePrime => bases.saturating_sub(self.length)..bases,
-        }
+        let start = self.start(bases);
+        let first = start.min(0).unsigned_abs().min(bases);
+        let end = (self.length as isize - start).clamp(first as isize, bases as isize) as usize;
+        first..end
     }
 
     /// The input positions of `N` padding before a sequence of `bases` bases.
     fn padding(&self, bases: usize) -> usize {
-        match self.anchor {
-            Anchor::FivePrime => 0,
-            Anchor::ThreePrime => self.length.saturating_sub(bases),
-        }
+        self.start(bases).max(0) as usize
     }
 
     /// The input position of position `position` of a sequence of `bases` bases, if it is seen.
@@ -191,5 +210,36 @@ mod tests {
         assert_eq!(window(2).input_position(3, 0), None);
         assert_eq!(window(2).input_position(3, 2), Some(1));
         assert_eq!(window(3).input_position(2, 0), Some(1));
+    }
+
+    #[test]
+    fn centre_anchor_puts_the_middle_base_on_its_position() {
+        let window = InputWindow {
+            length: 10,
+            anchor: Anchor::Centre(7),
+        };
+        // 4 bases: the middle base (index 2) on position 7, N around.
+        let mut out = Vec::new();
+        push_one_hot(&[0, 1, 2, 3], window, &mut out);
+        let letters: Vec<usize> = (0..10)
+            .map(|p| (0..CHANNELS).find(|&c| out[c * 10 + p] == 1.0).unwrap())
+            .collect();
+        assert_eq!(letters, vec![4, 4, 4, 4, 4, 0, 1, 2, 3, 4]);
+        assert_eq!(window.input_position(4, 2), Some(7));
+        // 6 bases would end past the input: moved in to end at its last position.
+        assert_eq!(window.visible(6), 0..6);
+        assert_eq!(window.input_position(6, 0), Some(4));
+        // 10 bases fill it; 14 keep the 10 whose middle is on position 7.
+        assert_eq!(window.input_position(10, 0), Some(0));
+        assert_eq!(window.visible(14), 0..10);
+        assert_eq!(window.input_position(14, 7), Some(7));
+        assert_eq!(window.input_position(14, 10), None);
+        // The authors' rule for their 10,500-nt input, TSS at 7,000: a 2,000-nt promoter
+        // starts at 6,000.
+        let xpresso = InputWindow {
+            length: 10_500,
+            anchor: Anchor::Centre(7_000),
+        };
+        assert_eq!(xpresso.input_position(2_000, 0), Some(6_000));
     }
 }

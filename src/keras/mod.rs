@@ -2,11 +2,13 @@
 //! list from the `model_config` attribute, the weights under `model_weights/`) and tf.keras'
 //! weights-only files (`save_weights("x.h5")`, the layer names and the weights at the root),
 //! read by the pure-Rust `hdf5-pure` (no libhdf5, so the import also runs in WebAssembly).
-//! Supported: DeepAtt (Vaishnav et al. 2022) as its authors saved it ([`deepatt`]) and CRMnet
-//! as its authors' Keras code builds it ([`crmnet`]).
+//! Supported: DeepAtt (Vaishnav et al. 2022) as its authors saved it ([`deepatt`]), CRMnet
+//! as its authors' Keras code builds it ([`crmnet`]) and Xpresso (Agarwal & Shendure 2020) as
+//! its authors saved it ([`xpresso`]).
 
 mod crmnet;
 mod deepatt;
+mod xpresso;
 
 use std::collections::BTreeMap;
 
@@ -42,6 +44,8 @@ struct Layer {
     class: String,
     name: String,
     config: Value,
+    /// Names of the layers feeding this one (empty where the file does not say).
+    inbound: Vec<String>,
     weights: BTreeMap<String, (Vec<usize>, Vec<f32>)>,
 }
 
@@ -88,43 +92,49 @@ impl KerasModel {
                 text(group.attrs().ok()?.get("keras_version"))
             })
             .unwrap_or_default();
-        let layer_list: Vec<(String, String, Value)> = match text(attributes.get("model_config")) {
-            Some(config_text) => {
-                let config: Value = serde_json::from_str(&config_text)
-                    .map_err(|e| not_keras(&format!("model_config is not JSON: {e}")))?;
-                let layer_configs = config["config"]["layers"]
-                    .as_array()
-                    .or_else(|| config["config"].as_array())
-                    .ok_or_else(|| not_keras("model_config lists no layers"))?;
-                layer_configs
-                    .iter()
-                    .map(|layer| {
-                        let class = layer["class_name"].as_str().unwrap_or_default();
-                        let name = layer["config"]["name"]
-                            .as_str()
-                            .or_else(|| layer["name"].as_str())
-                            .unwrap_or_default();
-                        (class.to_string(), name.to_string(), layer["config"].clone())
-                    })
-                    .collect()
-            }
-            None => {
-                let names = file
-                    .group(weights_root.trim_end_matches('/'))
-                    .ok()
-                    .and_then(|group| group.attrs().ok())
-                    .and_then(|attributes| strings(attributes.get("layer_names")))
-                    .ok_or_else(|| {
-                        not_keras("neither a model_config nor a layer_names attribute")
-                    })?;
-                names
-                    .into_iter()
-                    .map(|name| (String::new(), name, Value::Null))
-                    .collect()
-            }
-        };
+        let layer_list: Vec<(String, String, Value, Vec<String>)> =
+            match text(attributes.get("model_config")) {
+                Some(config_text) => {
+                    let config: Value = serde_json::from_str(&config_text)
+                        .map_err(|e| not_keras(&format!("model_config is not JSON: {e}")))?;
+                    let layer_configs = config["config"]["layers"]
+                        .as_array()
+                        .or_else(|| config["config"].as_array())
+                        .ok_or_else(|| not_keras("model_config lists no layers"))?;
+                    layer_configs
+                        .iter()
+                        .map(|layer| {
+                            let class = layer["class_name"].as_str().unwrap_or_default();
+                            let name = layer["config"]["name"]
+                                .as_str()
+                                .or_else(|| layer["name"].as_str())
+                                .unwrap_or_default();
+                            (
+                                class.to_string(),
+                                name.to_string(),
+                                layer["config"].clone(),
+                                inbound_layers(&layer["inbound_nodes"]),
+                            )
+                        })
+                        .collect()
+                }
+                None => {
+                    let names = file
+                        .group(weights_root.trim_end_matches('/'))
+                        .ok()
+                        .and_then(|group| group.attrs().ok())
+                        .and_then(|attributes| strings(attributes.get("layer_names")))
+                        .ok_or_else(|| {
+                            not_keras("neither a model_config nor a layer_names attribute")
+                        })?;
+                    names
+                        .into_iter()
+                        .map(|name| (String::new(), name, Value::Null, Vec::new()))
+                        .collect()
+                }
+            };
         let mut layers = Vec::new();
-        for (class, name, config) in layer_list {
+        for (class, name, config, inbound) in layer_list {
             let group = format!("{weights_root}{name}");
             let mut weights = BTreeMap::new();
             if file.group(&group).is_ok() {
@@ -150,6 +160,7 @@ impl KerasModel {
                 class,
                 name,
                 config,
+                inbound,
                 weights,
             });
         }
@@ -185,11 +196,19 @@ impl KerasModel {
                 Architecture::DeepAtt(config),
                 Network::DeepAtt(model),
             )
+        } else if self.is_xpresso() {
+            let (config, model) = self.xpresso(device)?;
+            (
+                "xpresso",
+                Architecture::Xpresso(config),
+                Network::Xpresso(model),
+            )
         } else {
             let names: Vec<&str> = self.layers.iter().map(|l| l.name.as_str()).collect();
             return Err(self.unsupported(format!(
                 "layers {} match no architecture this crate knows (DeepAtt by its classes, \
-                 the authors' CRMnet by its layer names ecb_1__0 ...)",
+                 the authors' CRMnet by its layer names ecb_1__0 ..., Xpresso by its two \
+                 inputs joined after Flatten)",
                 names.join(", ")
             )));
         };
@@ -226,7 +245,7 @@ impl KerasModel {
         match self.layers_of(class).as_slice() {
             [layer] => Ok(layer),
             found => Err(self.unsupported(format!(
-                "DeepAtt has one {class} layer, this file {}",
+                "the architecture has one {class} layer, this file {}",
                 found.len()
             ))),
         }
@@ -255,6 +274,19 @@ impl KerasModel {
             }),
         }
     }
+}
+
+/// The names of the layers in a layer's first inbound node: Keras 2 writes
+/// `[[["flatten_1", 0, 0, {}], ["halflife", 0, 0, {}]]]`.
+fn inbound_layers(nodes: &Value) -> Vec<String> {
+    nodes[0]
+        .as_array()
+        .map(|node| {
+            node.iter()
+                .filter_map(|input| input[0].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A string-array attribute (Keras' `layer_names`, `weight_names`), however it is stored.

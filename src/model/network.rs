@@ -12,6 +12,7 @@ use super::camformer::{Camformer, CamformerConfig};
 use super::config::{ConfigError, CrmnetConfig};
 use super::crmnet::Crmnet;
 use super::deepatt::{DeepAtt, DeepAttConfig};
+use super::xpresso::{Xpresso, XpressoConfig};
 use crate::data::alphabet::{Anchor, InputWindow};
 
 /// An architecture with its configuration. Serialised as the configuration's fields plus
@@ -22,6 +23,7 @@ pub enum Architecture {
     Crmnet(CrmnetConfig),
     DeepAtt(DeepAttConfig),
     Camformer(CamformerConfig),
+    Xpresso(XpressoConfig),
 }
 
 impl Architecture {
@@ -30,6 +32,7 @@ impl Architecture {
             Architecture::Crmnet(_) => "crmnet",
             Architecture::DeepAtt(_) => "deepatt",
             Architecture::Camformer(_) => "camformer",
+            Architecture::Xpresso(_) => "xpresso",
         }
     }
 
@@ -38,6 +41,16 @@ impl Architecture {
             Architecture::Crmnet(config) => config.sequence_length,
             Architecture::DeepAtt(config) => config.sequence_length,
             Architecture::Camformer(config) => config.sequence_length,
+            Architecture::Xpresso(config) => config.sequence_length,
+        }
+    }
+
+    /// Names of the per-sequence feature inputs the network reads beside the sequence, in
+    /// order; empty for the sequence-only architectures.
+    pub fn features(&self) -> &[String] {
+        match self {
+            Architecture::Xpresso(config) => &config.features,
+            _ => &[],
         }
     }
 
@@ -46,6 +59,7 @@ impl Architecture {
         let anchor = match self {
             Architecture::Crmnet(_) | Architecture::Camformer(_) => Anchor::FivePrime,
             Architecture::DeepAtt(_) => Anchor::ThreePrime,
+            Architecture::Xpresso(config) => Anchor::Centre(config.tss_position),
         };
         InputWindow {
             length: self.sequence_length(),
@@ -58,6 +72,7 @@ impl Architecture {
             Architecture::Crmnet(config) => config.validate(),
             Architecture::DeepAtt(config) => config.validate(),
             Architecture::Camformer(config) => config.validate(),
+            Architecture::Xpresso(config) => config.validate(),
         }
     }
 
@@ -67,6 +82,7 @@ impl Architecture {
             Architecture::Crmnet(config) => config.forward_flops(),
             Architecture::DeepAtt(config) => config.forward_flops(),
             Architecture::Camformer(config) => config.forward_flops(),
+            Architecture::Xpresso(config) => config.forward_flops(),
         }
     }
 
@@ -82,6 +98,9 @@ impl Architecture {
             Architecture::Camformer(config) => {
                 Architecture::Camformer(config.with_output_scale(scale).with_output_shift(shift))
             }
+            Architecture::Xpresso(config) => {
+                Architecture::Xpresso(config.with_output_scale(scale).with_output_shift(shift))
+            }
         }
     }
 }
@@ -92,6 +111,7 @@ impl Serialize for Architecture {
             Architecture::Crmnet(config) => serde_json::to_value(config),
             Architecture::DeepAtt(config) => serde_json::to_value(config),
             Architecture::Camformer(config) => serde_json::to_value(config),
+            Architecture::Xpresso(config) => serde_json::to_value(config),
         }
         .map_err(serde::ser::Error::custom)?;
         let mut fields = serde_json::Map::new();
@@ -130,9 +150,11 @@ impl<'de> Deserialize<'de> for Architecture {
             "camformer" => {
                 over_defaults(CamformerConfig::new(), fields).map(Architecture::Camformer)
             }
+            "xpresso" => over_defaults(XpressoConfig::new(), fields).map(Architecture::Xpresso),
             other => {
                 return Err(D::Error::custom(format!(
-                    "unknown architecture kind {other:?} (known: crmnet, deepatt, camformer)"
+                    "unknown architecture kind {other:?} (known: crmnet, deepatt, camformer, \
+                     xpresso)"
                 )));
             }
         }
@@ -155,16 +177,20 @@ pub enum Preset {
     Camformer,
     /// Camformer with a quarter of the filters (1.3 M parameters), for the browser.
     CamformerWeb,
+    /// Xpresso as published with the paper's eight half-life features (112,485 parameters),
+    /// reading 10.5 kb around a transcription start site.
+    Xpresso,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 6] = [
+    pub const ALL: [Preset; 7] = [
         Preset::Crmnet,
         Preset::CrmnetWeb,
         Preset::CrmnetTiny,
         Preset::DeepAtt,
         Preset::Camformer,
         Preset::CamformerWeb,
+        Preset::Xpresso,
     ];
 
     pub fn name(self) -> &'static str {
@@ -175,6 +201,7 @@ impl Preset {
             Preset::DeepAtt => "deepatt",
             Preset::Camformer => "camformer",
             Preset::CamformerWeb => "camformer-web",
+            Preset::Xpresso => "xpresso",
         }
     }
 
@@ -190,6 +217,7 @@ impl Preset {
             Preset::DeepAtt => Architecture::DeepAtt(DeepAttConfig::new()),
             Preset::Camformer => Architecture::Camformer(CamformerConfig::published()),
             Preset::CamformerWeb => Architecture::Camformer(CamformerConfig::web()),
+            Preset::Xpresso => Architecture::Xpresso(XpressoConfig::new()),
         }
     }
 }
@@ -218,6 +246,7 @@ pub enum Network {
     Crmnet(Crmnet),
     DeepAtt(DeepAtt),
     Camformer(Camformer),
+    Xpresso(Xpresso),
 }
 
 impl Network {
@@ -226,14 +255,29 @@ impl Network {
             Architecture::Crmnet(config) => Network::Crmnet(Crmnet::new(config, device)?),
             Architecture::DeepAtt(config) => Network::DeepAtt(DeepAtt::new(config, device)?),
             Architecture::Camformer(config) => Network::Camformer(Camformer::new(config, device)?),
+            Architecture::Xpresso(config) => Network::Xpresso(Xpresso::new(config, device)?),
         })
     }
 
+    /// Predictions from sequences alone: an architecture that reads features too gets all of
+    /// them 0 (their training mean, as features are z-scored).
     pub fn forward(&self, one_hot: Tensor<3>) -> Tensor<1> {
+        self.forward_with_features(one_hot, None)
+    }
+
+    /// Predictions from sequences and, for an architecture that reads them
+    /// ([`Architecture::features`]), their features `[batch, features]`; the sequence-only
+    /// architectures ignore them.
+    pub fn forward_with_features(
+        &self,
+        one_hot: Tensor<3>,
+        features: Option<Tensor<2>>,
+    ) -> Tensor<1> {
         match self {
             Network::Crmnet(model) => model.forward(one_hot),
             Network::DeepAtt(model) => model.forward(one_hot),
             Network::Camformer(model) => model.forward(one_hot),
+            Network::Xpresso(model) => model.forward(one_hot, features),
         }
     }
 
@@ -243,6 +287,7 @@ impl Network {
             Network::Crmnet(model) => model.stages(),
             Network::DeepAtt(model) => model.stages(),
             Network::Camformer(model) => model.stages(),
+            Network::Xpresso(model) => model.stages(),
         }
     }
 
@@ -266,6 +311,12 @@ impl From<DeepAtt> for Network {
 impl From<Camformer> for Network {
     fn from(model: Camformer) -> Self {
         Network::Camformer(model)
+    }
+}
+
+impl From<Xpresso> for Network {
+    fn from(model: Xpresso) -> Self {
+        Network::Xpresso(model)
     }
 }
 
@@ -381,5 +432,19 @@ mod tests {
         let config = CamformerConfig::published();
         assert_eq!(config.block_lengths(), vec![110, 110, 110, 110, 26, 26]);
         assert_eq!(config.flattened(), 13_312);
+    }
+
+    /// The Xpresso README's counts: 112,485 parameters with the paper's eight features,
+    /// 112,357 with the six of the published human and mouse files.
+    #[test]
+    fn the_xpresso_preset_has_the_published_parameter_counts() {
+        let device = Device::flex();
+        let eight = Network::new(&Preset::Xpresso.architecture(), &device).unwrap();
+        assert_eq!(eight.param_counts().total, 112_485);
+        assert_eq!(eight.param_counts().trainable, 112_485);
+        let six = XpressoConfig::new().with_features((1..=6).map(|i| format!("f{i}")).collect());
+        let six = Network::new(&Architecture::Xpresso(six), &device).unwrap();
+        assert_eq!(six.param_counts().total, 112_357);
+        assert_eq!(XpressoConfig::new().steps(), 35);
     }
 }

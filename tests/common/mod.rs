@@ -69,12 +69,16 @@ pub fn parse_floats(column: &[String]) -> Vec<f64> {
     column.iter().map(|v| v.parse().unwrap()).collect()
 }
 
-/// The DeepAtt teacher's Keras file, beside the data (`CRMNET_TEACHERS` overrides the folder).
-pub fn deepatt_keras_file() -> PathBuf {
+/// The folder of the published Keras models, beside the data (`CRMNET_TEACHERS` overrides it).
+pub fn teachers_dir() -> PathBuf {
     std::env::var_os("CRMNET_TEACHERS")
         .map(PathBuf::from)
         .unwrap_or_else(|| data_dir().join("../teachers"))
-        .join("deepatt/DeepAtt_model.h5")
+}
+
+/// The DeepAtt teacher's Keras file.
+pub fn deepatt_keras_file() -> PathBuf {
+    teachers_dir().join("deepatt/DeepAtt_model.h5")
 }
 
 /// The `crmnet` binary run with `args`, no standard input.
