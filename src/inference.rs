@@ -6,6 +6,8 @@ use burn::prelude::*;
 
 use crate::backend::is_flex;
 use crate::data::batching::one_hot_batch;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::data::readers::Record;
 use crate::model::Network;
 #[cfg(not(target_arch = "wasm32"))]
 use crate::platform::block_on;
@@ -155,6 +157,20 @@ impl Predictor {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn predict_encoded(&self, input: Tensor<3>) -> Result<Vec<f32>, ReadbackError> {
         block_on(self.predict_encoded_async(input))
+    }
+
+    /// Predictions for read records: with their features where they carry them (a table with
+    /// the card's feature columns), from sequence alone otherwise.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn predict_records(&self, records: &[Record]) -> Result<Vec<f32>, PredictError> {
+        let features: Vec<f32> = records
+            .iter()
+            .flat_map(|r| r.features.iter().copied())
+            .collect();
+        self.predict_with_features(
+            records.iter().map(|r| r.channels.as_slice()),
+            (!features.is_empty()).then_some(features.as_slice()),
+        )
     }
 
     /// Predictions for sequences with their features (`features`: the card's features of

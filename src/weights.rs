@@ -12,7 +12,7 @@ use burn::store::ModuleRecord;
 use burn_pack::{Bytes, Reader, Writer};
 use serde::{Deserialize, Serialize};
 
-use crate::data::alphabet::LETTERS;
+use crate::data::alphabet::{InputSpec, LETTERS};
 use crate::keras::{ImportError, KerasModel};
 use crate::metrics::Metrics;
 use crate::model::{Architecture, ConfigError, Network, ParamCounts};
@@ -37,6 +37,10 @@ pub struct ModelCard {
     /// Input channel order of the one-hot encoding.
     pub alphabet: String,
     pub sequence_length: usize,
+    /// How the model reads its input, derived from the architecture (recomputed on load, so
+    /// that cards written before it existed have it too).
+    #[serde(default)]
+    pub input: InputSpec,
     pub parameters: ParamCounts,
     /// `false` for randomly initialised weights, which predict nothing.
     pub trained: bool,
@@ -65,6 +69,7 @@ impl ModelCard {
             architecture: architecture.clone(),
             alphabet: LETTERS.iter().collect(),
             sequence_length: architecture.sequence_length(),
+            input: architecture.input(),
             parameters: model.param_counts(),
             trained: false,
             training_data: String::new(),
@@ -251,10 +256,11 @@ fn read_card(metadata: &BTreeMap<String, String>, path: &str) -> Result<ModelCar
             found: u32::try_from(found).unwrap_or(u32::MAX),
         });
     }
-    let card: ModelCard = serde_json::from_value(value).map_err(|e| WeightsError::BadCard {
+    let mut card: ModelCard = serde_json::from_value(value).map_err(|e| WeightsError::BadCard {
         path: path.clone(),
         reason: e.to_string(),
     })?;
+    card.input = card.architecture.input();
     let expected: String = LETTERS.iter().collect();
     if card.alphabet != expected {
         return Err(WeightsError::Alphabet {

@@ -29,6 +29,7 @@ fn headered_table_reads_every_row_in_order() {
         sequence: Some("seq".into()),
         value: Some("measured".into()),
         extra: vec!["pred_legnet".into()],
+        ..Columns::default()
     };
     let records = read_all(&path, InputFormat::Table, &with_values).unwrap();
     assert_eq!(records[0].value, Some(13.1688));
@@ -183,5 +184,55 @@ fn blank_input_says_so_rather_than_naming_a_missing_column() {
     assert_eq!(
         error_of(b"\n\n\n", "blank.txt", InputFormat::Auto, &none),
         ":1: no sequences found"
+    );
+}
+
+/// A model's feature columns: read as numbers when a table has all of them, absent when it has
+/// none (sequence-only prediction), refused when it has some, and a cell that is not a finite
+/// number names its line and column.
+#[test]
+fn feature_columns_are_all_or_none() {
+    let features = Columns {
+        features: vec!["utr5_gc".into(), "cds_gc".into()],
+        ..Columns::default()
+    };
+    let path = std::env::temp_dir().join(format!("crmnet-features-{}.tsv", std::process::id()));
+    let path_s = path.to_str().unwrap().to_string();
+    std::fs::write(
+        &path,
+        "seq\tcds_gc\tUTR5_GC\nACGT\t0.5\t-1.25\nTTTT\t2\t0\n",
+    )
+    .unwrap();
+    let records = read_all(&path_s, InputFormat::Auto, &features).unwrap();
+    assert_eq!(records[0].features, vec![-1.25, 0.5]);
+    assert_eq!(records[1].features, vec![0.0, 2.0]);
+    std::fs::write(&path, "seq\tother\nACGT\t1\n").unwrap();
+    let records = read_all(&path_s, InputFormat::Auto, &features).unwrap();
+    assert!(records[0].features.is_empty());
+    std::fs::write(&path, ">a\nACGT\n").unwrap();
+    assert!(
+        read_all(&path_s, InputFormat::Auto, &features).unwrap()[0]
+            .features
+            .is_empty()
+    );
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        error_of(
+            b"seq,cds_gc\nACGT,1\n",
+            "t.csv",
+            InputFormat::Auto,
+            &features
+        ),
+        ":1: the model reads the features utr5_gc, cds_gc; the header lacks utr5_gc (give all of \
+         them, or none to predict from sequence alone)"
+    );
+    assert_eq!(
+        error_of(
+            b"seq,cds_gc,utr5_gc\nACGT,1,2\nACGT,x,2\n",
+            "t.csv",
+            InputFormat::Auto,
+            &features
+        ),
+        ":3: feature cds_gc \"x\" in column 2 is not a finite number"
     );
 }

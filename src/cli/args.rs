@@ -94,9 +94,11 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    pub fn open(&self) -> Result<SequenceReader> {
+    /// The input, reading the per-sequence `features` a model needs where a table has them.
+    pub fn open(&self, features: &[String]) -> Result<SequenceReader> {
         let columns = Columns {
             sequence: self.seq_column.clone(),
+            features: features.to_vec(),
             ..Columns::default()
         };
         Ok(SequenceReader::open(

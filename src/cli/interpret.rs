@@ -31,8 +31,15 @@ pub enum Interpretation {
 }
 
 pub fn run(args: InterpretArgs, method: Interpretation) -> Result<()> {
-    let reader = args.input.open()?;
     let predictor = args.model.load()?;
+    let features = predictor.card().architecture.features();
+    if !features.is_empty() {
+        eprintln!(
+            "crmnet: explaining from sequence alone: the features {} are 0 (their training mean)",
+            features.join(", ")
+        );
+    }
+    let reader = args.input.open(&[])?;
     let source = reader.source_name().to_string();
     let write = |out: &mut dyn Write| -> Result<usize> {
         writeln!(out, "id\tposition\tbase\tprediction\tA\tC\tG\tT")?;

@@ -38,8 +38,8 @@ pub struct PredictArgs {
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
-    let reader = args.input.open()?;
     let predictor = args.model.load()?;
+    let reader = args.input.open(predictor.card().architecture.features())?;
     let source = reader.source_name().to_string();
     match &args.output {
         Some(path) => {
@@ -86,9 +86,17 @@ fn write_predictions(
         OutputFormat::Tsv => writeln!(out, "id\tsequence\tprediction")?,
         OutputFormat::Json => write!(out, "[")?,
     }
+    let features = predictor.card().architecture.features();
     for batch in Batches::new(reader, args.batch_size as usize) {
         let batch: Vec<Record> = batch?;
-        let predictions = predictor.predict(batch.iter().map(|r| r.channels.as_slice()))?;
+        if written == 0 && !features.is_empty() && batch[0].features.is_empty() {
+            eprintln!(
+                "crmnet: {source} has no columns {}: predicting from sequence alone (every \
+                 feature 0, its training mean)",
+                features.join(", ")
+            );
+        }
+        let predictions = predictor.predict_records(&batch)?;
         for (record, prediction) in batch.iter().zip(predictions) {
             match args.format {
                 OutputFormat::Tsv => writeln!(

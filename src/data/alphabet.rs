@@ -68,6 +68,31 @@ pub enum Anchor {
     Centre(usize),
 }
 
+/// How a model reads sequences, as its card tells users and other tools: what a caller must
+/// know to prepare inputs or to judge whether a model suits its sequences.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct InputSpec {
+    /// Positions the network reads.
+    pub length: usize,
+    /// Where a sequence sits in the input: `"5'"` (from the first position, shorter ones padded
+    /// and longer ones cut at the 3' end), `"3'"` (ending at the last position) or `"centre"`.
+    pub anchor: String,
+    /// For `"centre"`: the input position of the sequence's middle base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub centre: Option<usize>,
+    /// How the network reads N, IUPAC codes and padding: `"n-channel"` (a fifth one-hot
+    /// channel), `"all-bases"` (A, C, G and T all 1) or `"zeros"` (all four 0).
+    pub unknown_bases: String,
+    /// The constant flanks of the library the model was made for, when it was made for one:
+    /// `[5' flank, 3' flank]`, the variable region between them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flanks: Option<[String; 2]>,
+    /// Per-sequence numeric inputs read beside the sequence, in order (table columns of these
+    /// names); absent ones are read as 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<String>,
+}
+
 /// How a sequence of any length fills a model's input of `length` positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InputWindow {

@@ -21,6 +21,9 @@ pub struct Record {
     pub value: Option<f64>,
     /// The cells of [`Columns::extra`], in that order (empty for FASTA).
     pub extra: Vec<String>,
+    /// The values of [`Columns::features`], in that order; empty when the input has none of
+    /// those columns (FASTA, headerless lines, a table without them).
+    pub features: Vec<f32>,
     /// 1-based line where the record starts.
     pub line: u64,
 }
@@ -101,6 +104,9 @@ pub struct Columns {
     pub value: Option<String>,
     /// Further columns to carry along as text (a `split` column, peer predictions, ...).
     pub extra: Vec<String>,
+    /// Per-sequence feature columns a model reads (its card's `features`): a table has all of
+    /// them or none (then records carry no features); numbers, finite.
+    pub features: Vec<String>,
 }
 
 const SEQUENCE_COLUMNS: [&str; 2] = ["seq", "sequence"];
@@ -202,6 +208,7 @@ impl SequenceReader {
                     value: Some(1),
                     id: None,
                     extra: Vec::new(),
+                    features: Vec::new(),
                 },
             },
             InputFormat::Table => table(input, columns).map_err(|reason| fail(1, reason))?,
@@ -391,6 +398,32 @@ fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
         .iter()
         .map(|name| find_chosen(name))
         .collect::<Result<_, _>>()?;
+    let found: Vec<Option<usize>> = columns.features.iter().map(|name| find(name)).collect();
+    let features = if found.iter().all(Option::is_none) {
+        Vec::new()
+    } else {
+        let missing: Vec<&str> = columns
+            .features
+            .iter()
+            .zip(&found)
+            .filter(|(_, index)| index.is_none())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the model reads the features {}; the header lacks {} (give all of them, or \
+                 none to predict from sequence alone)",
+                columns.features.join(", "),
+                missing.join(", ")
+            ));
+        }
+        columns
+            .features
+            .iter()
+            .zip(found.into_iter().flatten())
+            .map(|(name, index)| (name.clone(), index))
+            .collect()
+    };
     Ok(Inner::Delimited {
         reader,
         layout: RowLayout {
@@ -398,6 +431,7 @@ fn table(mut input: Input, columns: &Columns) -> Result<Inner, String> {
             value,
             id,
             extra,
+            features,
         },
     })
 }
@@ -421,6 +455,8 @@ struct RowLayout {
     value: Option<usize>,
     id: Option<usize>,
     extra: Vec<usize>,
+    /// Feature columns: name and index.
+    features: Vec<(String, usize)>,
 }
 
 impl RowLayout {
@@ -456,12 +492,29 @@ impl RowLayout {
             .iter()
             .map(|&index| field(index).unwrap_or_default().to_string())
             .collect();
+        let features = self
+            .features
+            .iter()
+            .map(|(name, index)| {
+                let raw = field(*index).unwrap_or_default();
+                raw.parse::<f32>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        format!(
+                            "feature {name} {raw:?} in column {} is not a finite number",
+                            index + 1
+                        )
+                    })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Record {
             id,
             sequence: text.to_string(),
             channels,
             value,
             extra,
+            features,
             line: 0,
         })
     }
@@ -493,6 +546,7 @@ fn fasta_record(record: &needletail::parser::SequenceRecord) -> Result<Record, (
         channels,
         value: None,
         extra: Vec::new(),
+        features: Vec::new(),
         line: header_line,
     })
 }

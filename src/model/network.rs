@@ -13,7 +13,8 @@ use super::config::{ConfigError, CrmnetConfig};
 use super::crmnet::Crmnet;
 use super::deepatt::{DeepAtt, DeepAttConfig};
 use super::xpresso::{Xpresso, XpressoConfig};
-use crate::data::alphabet::{Anchor, InputWindow};
+use crate::data::alphabet::{Anchor, InputSpec, InputWindow};
+use crate::data::construct::{FLANK_3, FLANK_5};
 
 /// An architecture with its configuration. Serialised as the configuration's fields plus
 /// `"kind"`; a card without `kind` (written before DeepAtt existed) is CRMnet, and fields a
@@ -64,6 +65,30 @@ impl Architecture {
         InputWindow {
             length: self.sequence_length(),
             anchor,
+        }
+    }
+
+    /// What the card says about the input: placement, unknown bases, flanks, features.
+    pub fn input(&self) -> InputSpec {
+        let window = self.input_window();
+        let (anchor, centre) = match window.anchor {
+            Anchor::FivePrime => ("5'", None),
+            Anchor::ThreePrime => ("3'", None),
+            Anchor::Centre(position) => ("centre", Some(position)),
+        };
+        let unknown_bases = match self {
+            Architecture::Crmnet(_) => "n-channel",
+            Architecture::DeepAtt(_) => "all-bases",
+            Architecture::Camformer(_) | Architecture::Xpresso(_) => "zeros",
+        };
+        let yeast_library = !matches!(self, Architecture::Xpresso(_));
+        InputSpec {
+            length: window.length,
+            anchor: anchor.into(),
+            centre,
+            unknown_bases: unknown_bases.into(),
+            flanks: yeast_library.then(|| [FLANK_5.to_string(), FLANK_3.to_string()]),
+            features: self.features().to_vec(),
         }
     }
 

@@ -397,6 +397,7 @@ impl<'a> Labelled<'a> {
                 channels,
                 value: Some(f64::from(label)),
                 extra: Vec::new(),
+                features: Vec::new(),
                 line: 0,
             });
         }

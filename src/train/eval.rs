@@ -43,6 +43,7 @@ pub fn evaluate(predictor: &Predictor, data: &str, options: &EvalOptions) -> Res
         sequence: None,
         value: value_column,
         extra: peers.clone(),
+        features: predictor.card().architecture.features().to_vec(),
     };
     let reader = SequenceReader::open(data, InputFormat::Auto, &columns)?;
     let source = reader.source_name().to_string();
@@ -53,7 +54,7 @@ pub fn evaluate(predictor: &Predictor, data: &str, options: &EvalOptions) -> Res
     let mut table = Vec::new();
     for batch in Batches::new(reader, options.batch_size.max(1)) {
         let batch = batch?;
-        let predictions = predictor.predict(batch.iter().map(|r| r.channels.as_slice()))?;
+        let predictions = predictor.predict_records(&batch)?;
         for (record, prediction) in batch.iter().zip(predictions) {
             let Some(value) = record.value else {
                 bail!("{source}:{}: no measured value", record.line);

@@ -32,6 +32,8 @@ pub struct Trainee {
 /// One device's part of a global batch.
 pub struct Shard {
     inputs: Tensor<3>,
+    /// `[rows, features]` for an architecture that reads per-sequence features.
+    features: Option<Tensor<2>>,
     targets: Tensor<1>,
     /// Rows in the whole global batch: each shard's summed loss is divided by it, so that the
     /// summed gradients of all shards are exactly the gradient of the global batch's mean loss.
@@ -41,7 +43,9 @@ pub struct Shard {
 
 impl Trainee {
     fn loss(&self, shard: Shard) -> RegressionOutput {
-        let predictions = self.model.forward(shard.inputs);
+        let predictions = self
+            .model
+            .forward_with_features(shard.inputs, shard.features);
         let rows = predictions.dims()[0];
         let loss = HuberLossConfig::new(shard.huber_delta).init().forward(
             predictions.clone(),
@@ -203,8 +207,14 @@ impl DataParallel {
             .iter()
             .map(|r| r.value.expect("training rows carry values") as f32)
             .collect();
+        let width = rows.first().map_or(0, |r| r.features.len());
+        let features = (width > 0).then(|| {
+            let values: Vec<f32> = rows.iter().flat_map(|r| r.features.clone()).collect();
+            Tensor::from_data(TensorData::new(values, [rows.len(), width]), device)
+        });
         Shard {
             inputs,
+            features,
             targets: Tensor::from_floats(targets.as_slice(), device),
             global_rows,
             huber_delta: self.huber_delta,

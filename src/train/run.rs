@@ -243,7 +243,7 @@ impl Run {
         let data = saved
             .as_ref()
             .map_or_else(|| options.data.clone(), |s| s.data.clone());
-        let sources: Vec<Source> = data
+        let mut sources: Vec<Source> = data
             .iter()
             .map(|path| Source::open(path, options.value_column.as_deref(), recipe.valid_permille))
             .collect::<Result<_>>()?;
@@ -305,6 +305,9 @@ impl Run {
         };
         state.distillation = teacher.as_ref().map(|t| t.spec.clone());
         let card = run_card(card, &state, &recipe, teacher.as_ref(), from)?;
+        for source in &mut sources {
+            source.read_features(card.architecture.features())?;
+        }
 
         let mut weights_of_sources = state.sampling_weights.clone();
         weights_of_sources.resize(sources.len(), 1.0);
@@ -432,7 +435,7 @@ impl Run {
                 let batch = batch?;
                 predicted.extend(
                     predictor
-                        .predict(batch.iter().map(|r| r.channels.as_slice()))?
+                        .predict_records(&batch)?
                         .into_iter()
                         .map(f64::from),
                 );

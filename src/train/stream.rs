@@ -2,7 +2,7 @@
 //! a `split` column or a stable sequence hash. Memory is bounded by the buffer and the validation
 //! set, whatever the file's size.
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -46,10 +46,37 @@ impl Source {
                 sequence: None,
                 value,
                 extra,
+                features: Vec::new(),
             },
             by_column,
             valid_permille,
         })
+    }
+
+    /// Reads the per-sequence `features` an architecture needs with every row: the file must
+    /// have all of those columns.
+    pub fn read_features(&mut self, features: &[String]) -> Result<()> {
+        if features.is_empty() {
+            return Ok(());
+        }
+        let header =
+            SequenceReader::open(&self.path, InputFormat::Auto, &Columns::default())?.header();
+        let missing: Vec<&str> = features
+            .iter()
+            .filter(|name| !header.iter().any(|h| h.eq_ignore_ascii_case(name)))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{}:1: the architecture reads the features {} with every sequence; the header \
+                 lacks {}",
+                self.path,
+                features.join(", "),
+                missing.join(", ")
+            );
+        }
+        self.columns.features = features.to_vec();
+        Ok(())
     }
 
     fn role(&self, record: &Record) -> Role {
@@ -320,6 +347,7 @@ mod tests {
             channels: vec![],
             value: None,
             extra: vec![],
+            features: Vec::new(),
             line: i as u64,
         })
     }
