@@ -5,11 +5,23 @@
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Metrics {
     pub n: usize,
+    // Correlations of constant predictions (a collapsed network) are NaN, which JSON writes as
+    // null: read back as NaN, so that such a checkpoint's card still loads.
+    #[serde(deserialize_with = "number_or_nan")]
     pub pearson: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub spearman: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub r2: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub mse: f64,
+    #[serde(deserialize_with = "number_or_nan")]
     pub mae: f64,
+}
+
+fn number_or_nan<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+    <Option<f64> as serde::Deserialize>::deserialize(deserializer)
+        .map(|value| value.unwrap_or(f64::NAN))
 }
 
 impl Metrics {
@@ -144,5 +156,17 @@ mod tests {
         assert!(pearson(&[1.0, 1.0], &[2.0, 3.0]).is_nan());
         assert!(r2(&[1.0, 2.0], &[3.0, 3.0]).is_nan());
         assert!(mse(&[], &[]).is_nan());
+    }
+
+    /// Constant predictions give NaN correlations; their JSON (null) reads back as NaN.
+    #[test]
+    fn metrics_of_constant_predictions_survive_json() {
+        let metrics = Metrics::compute(&[1.0, 1.0, 1.0], &[0.0, 1.0, 2.0]);
+        assert!(metrics.pearson.is_nan());
+        let json = serde_json::to_string(&metrics).unwrap();
+        assert!(json.contains("\"pearson\":null"), "{json}");
+        let back: Metrics = serde_json::from_str(&json).unwrap();
+        assert!(back.pearson.is_nan() && back.spearman.is_nan());
+        assert_eq!(back.mse, metrics.mse);
     }
 }

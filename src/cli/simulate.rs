@@ -1,18 +1,30 @@
-//! `crmnet simulate`: synthetic promoters with planted motifs in the released training format.
+//! `crmnet simulate`: synthetic data with planted ground truth: yeast promoters in the released
+//! training format, or genes with half-life features for Xpresso.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use crmnet::train::simulate::write_dataset;
+use crmnet::train::simulate::{write_dataset, write_gene_dataset};
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Kind {
+    /// 110-nt yeast promoters (`sequence<TAB>value` lines).
+    Promoter,
+    /// 10.5 kb around a TSS with eight half-life features, a table for `--arch xpresso`.
+    Gene,
+}
 
 #[derive(Args)]
 pub struct SimulateArgs {
+    /// What to simulate.
+    #[arg(long, value_enum, default_value_t = Kind::Promoter)]
+    kind: Kind,
     /// Number of sequences.
     #[arg(long)]
     n: u64,
-    /// Output file (`sequence<TAB>value` lines), written atomically.
+    /// Output file, written atomically.
     #[arg(long, short)]
     output: PathBuf,
     #[arg(long, default_value_t = 0)]
@@ -20,5 +32,8 @@ pub struct SimulateArgs {
 }
 
 pub fn run(args: SimulateArgs) -> Result<()> {
-    write_dataset(args.n, args.seed, &args.output)
+    match args.kind {
+        Kind::Promoter => write_dataset(args.n, args.seed, &args.output),
+        Kind::Gene => write_gene_dataset(args.n, args.seed, &args.output),
+    }
 }

@@ -3,7 +3,7 @@
 //! transcription start site and per-gene mRNA half-life features. `same`-padded convolutions
 //! with ReLU and max-pooling, the flattened positions joined by the features, a ReLU dense head.
 
-use burn::nn::{Dropout, DropoutConfig, Linear};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
@@ -192,8 +192,13 @@ impl Xpresso {
             .iter()
             .zip(&config.dense_dropout)
             .map(|(&units, &rate)| {
+                // A small positive bias keeps the ReLU units, two of them in the published
+                // head, alive at the start of training: with Keras' zero biases the head died
+                // on the generated benchmark and predicted a constant (docs/architectures.md).
+                let mut linear = dense(inputs, units, device);
+                linear.bias = Some(Initializer::Constant { value: 0.1 }.init([units], device));
                 let layer = DenseLayer {
-                    linear: dense(inputs, units, device),
+                    linear,
                     dropout: DropoutConfig::new(rate).init(),
                 };
                 inputs = units;
