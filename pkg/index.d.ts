@@ -20,6 +20,11 @@ export interface PredictOptions {
   /** Sequences per forward pass (default 128); the event loop runs between batches, and with workers each takes the next batch. */
   batchSize?: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * For a model that reads per-sequence features (`card.input.features`, e.g. Xpresso's
+   * half-life features): one row per sequence, or all rows flat. Absent: every feature is 0.
+   */
+  features?: number[][] | ArrayLike<number>;
 }
 
 export interface SaliencyResult {
@@ -45,10 +50,12 @@ export interface ModelCard {
   name: string;
   card_version: number;
   crate_version: string;
-  /** The configuration's fields and `kind`: `'crmnet'` or `'deepatt'`. */
-  architecture: { kind: 'crmnet' | 'deepatt'; [field: string]: unknown };
+  /** The configuration's fields and `kind`. */
+  architecture: { kind: 'crmnet' | 'deepatt' | 'camformer' | 'xpresso'; [field: string]: unknown };
   alphabet: string;
   sequence_length: number;
+  /** How the model reads its input. */
+  input: InputSpec;
   parameters: { total: number; trainable: number; [stage: string]: number };
   trained: boolean;
   training_data: string;
@@ -58,6 +65,20 @@ export interface ModelCard {
   origin?: string;
   /** Licence notice that travels with the weights (an imported model's or a teacher's). */
   license?: string;
+}
+
+export interface InputSpec {
+  /** Positions the network reads. */
+  length: number;
+  /** Where a sequence sits: from the first position (`5'`), ending at the last (`3'`), or its middle base on `centre`. */
+  anchor: "5'" | "3'" | 'centre';
+  centre?: number;
+  /** How N, IUPAC codes and padding are read. */
+  unknown_bases: 'n-channel' | 'all-bases' | 'zeros';
+  /** The library's constant 5' and 3' flanks, for models made for one. */
+  flanks?: [string, string];
+  /** Per-sequence numeric inputs (`predict`'s `features`, in this order); absent ones are 0. */
+  features?: string[];
 }
 
 export interface Info {

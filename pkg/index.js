@@ -35,6 +35,28 @@ function checkSequences(sequences) {
   });
 }
 
+/**
+ * `features` as one flat Float32Array of `count` rows of `width` (an array of rows or a flat
+ * array or typed array of numbers), or undefined when not given.
+ */
+function featureRows(features, count, width) {
+  if (features === undefined) return undefined;
+  if (width === 0) throw new TypeError('features: this model reads no features');
+  const rows = Array.isArray(features) && Array.isArray(features[0]) ? features : null;
+  if (rows) {
+    rows.forEach((row, index) => {
+      if (!Array.isArray(row) || row.length !== width) {
+        throw new TypeError(`features of sequence ${index + 1}: expected ${width} numbers`);
+      }
+    });
+  }
+  const flat = Float32Array.from(rows ? rows.flat() : features);
+  if (flat.length !== count * width) {
+    throw new TypeError(`features: ${flat.length} values for ${count} sequences of ${width} features`);
+  }
+  return flat;
+}
+
 function checkSequence(sequence) {
   if (typeof sequence !== 'string') throw new TypeError(`sequence: expected a string, got ${typeof sequence}`);
 }
@@ -67,11 +89,14 @@ export class Predictor {
   /**
    * Predicted expression for each sequence, in order.
    * @param {string[]} sequences
-   * @param {{ batchSize?: number, onProgress?: (done: number, total: number) => void }} [options]
+   * @param {{ batchSize?: number, onProgress?: (done: number, total: number) => void,
+   *   features?: number[][] | ArrayLike<number> }} [options]
    */
-  async predict(sequences, { batchSize = 128, onProgress } = {}) {
+  async predict(sequences, { batchSize = 128, onProgress, features } = {}) {
     checkSequences(sequences);
     const runner = this.#open();
+    const width = this.info().card.input?.features?.length ?? 0;
+    const rows = featureRows(features, sequences.length, width);
     const size = Math.max(1, Math.floor(batchSize));
     const predictions = new Float32Array(sequences.length);
     let next = 0;
@@ -86,7 +111,8 @@ export class Predictor {
         next += size;
         const batch = sequences.slice(start, start + size);
         try {
-          predictions.set(await runner.predict(batch, start), start);
+          const batchFeatures = rows?.slice(start * width, (start + batch.length) * width);
+          predictions.set(await runner.predict(batch, start, batchFeatures), start);
         } catch (error) {
           failures.push({ start, error });
           return;

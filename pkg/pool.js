@@ -132,8 +132,8 @@ export class WorkerPool {
    * Each call goes to the least busy worker: a caller keeping one batch in flight per worker
    * keeps all busy.
    */
-  predict(batch, firstIndex) {
-    return this.#take().call('predict', batch, firstIndex);
+  predict(batch, firstIndex, features) {
+    return this.#take().call('predict', batch, firstIndex, features);
   }
 
   saliency(sequence) {

@@ -77,8 +77,9 @@ export class ThisThread {
     return this.#model.info();
   }
 
-  predict(batch, firstIndex) {
-    return this.#call(() => this.#model.predict(batch, firstIndex));
+  /** `features`: the batch's feature rows, flat (a Float32Array), or undefined. */
+  predict(batch, firstIndex, features) {
+    return this.#call(() => this.#model.predict(batch, firstIndex, features));
   }
 
   saliency(sequence) {

@@ -108,16 +108,28 @@ impl Model {
     }
 
     /// Predictions for `sequences` (a Float32Array resolves); `first_index` is the position of
-    /// the first of them in the caller's list, for error messages.
-    pub fn predict(&self, sequences: Vec<String>, first_index: usize) -> Promise {
+    /// the first of them in the caller's list, for error messages. `features`: for a model that
+    /// reads per-sequence features (`card.input.features`), each sequence's, row after row;
+    /// absent, every feature is 0 (its training mean).
+    pub fn predict(
+        &self,
+        sequences: Vec<String>,
+        first_index: usize,
+        features: Option<Vec<f32>>,
+    ) -> Promise {
         let predictor = self.predictor.clone();
         future_to_promise(async move {
             let encoded = encode_all(&sequences, first_index)?;
             if encoded.is_empty() {
                 return Ok(Float32Array::new_with_length(0).into());
             }
+            let features = features
+                .map(|values| predictor.encode_features(encoded.len(), &values))
+                .transpose()
+                .map_err(|e| error(format!("sequences {} onwards: {e}", first_index + 1)))?;
+            let input = predictor.encode(encoded.iter().map(Vec::as_slice));
             let predictions = predictor
-                .predict_async(encoded.iter().map(Vec::as_slice))
+                .predict_encoded_with_features_async(input, features)
                 .await
                 .map_err(error)?;
             Ok(Float32Array::from(predictions.as_slice()).into())

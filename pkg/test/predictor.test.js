@@ -52,6 +52,44 @@ test('a Keras .h5 file loads as weights: DeepAtt reproduces its published predic
   }
 });
 
+test('imported Xpresso (10.5 kb, half-life features) predicts what the native CLI predicts', async () => {
+  // The native import is checked against Keras within 1e-4 (tests/keras.rs); here the package
+  // equals it on simulated genes, with per-sequence features and without (all 0).
+  const teachers = process.env.CRMNET_TEACHERS ?? join(dataDir, '..', 'teachers');
+  const h5 = join(teachers, 'xpresso', 'human_trainepoch.11-0.426.h5');
+  const xpresso = await Predictor.load({ weights: readFileSync(h5), backend: 'cpu' });
+  const names = xpresso.info().card.input.features;
+  assert.deepEqual(names, ['halflife_1', 'halflife_2', 'halflife_3', 'halflife_4', 'halflife_5', 'halflife_6']);
+  const dir = mkdtempSync(join(tmpdir(), 'crmnet-'));
+  const genes = join(dir, 'genes.tsv');
+  native(['simulate', '--kind', 'gene', '--n', '6', '--seed', '5', '-o', genes]);
+  const rows = tsv(readFileSync(genes, 'utf8'));
+  // Shorter promoters too, centred on the TSS.
+  const promoters = rows.map((row, i) => (i % 2 ? row.sequence.slice(6000, 8000) : row.sequence));
+  const features = promoters.map((_, i) => names.map((_, j) => Math.sin(i * 7 + j) * 1.5));
+  const table = join(dir, 'with-features.tsv');
+  writeFileSync(
+    table,
+    [['id', 'sequence', ...names].join('\t'), ...promoters.map((p, i) => [`g${i}`, p, ...features[i]].join('\t'))].join('\n'),
+  );
+  const expect = (args) => tsv(native(['predict', '--weights', h5, ...args])).map((row) => Number(row.prediction));
+  const withFeatures = expect(['--input', table]);
+  const bare = join(dir, 'bare.fa');
+  writeFileSync(bare, promoters.map((p, i) => `>g${i}\n${p}`).join('\n'));
+  const alone = expect(['--input', bare]);
+  const worst = (a, b) => a.reduce((m, value, i) => Math.max(m, Math.abs(value - b[i])), 0);
+  const ours = await xpresso.predict(promoters, { features, batchSize: 4 });
+  assert.ok(worst(ours, withFeatures) < 1e-5, `with features: ${worst(ours, withFeatures)}`);
+  const flat = await xpresso.predict(promoters, { features: features.flat() });
+  assert.deepEqual(flat, ours);
+  const ownAlone = await xpresso.predict(promoters);
+  assert.ok(worst(ownAlone, alone) < 1e-5, `without: ${worst(ownAlone, alone)}`);
+  assert.ok(worst(ownAlone, ours) > 1e-3, 'the features change the predictions');
+  await assert.rejects(xpresso.predict(promoters, { features: [[1, 2]] }), /features/);
+  await assert.rejects(predictor.predict(['ACGT'], { features: [[1]] }), /reads no features/);
+  xpresso.close();
+});
+
 test('predictions equal the native CLI on all 3,733 native-complex sequences within 1e-4', async () => {
   const expected = tsv(native(['predict', '--input', nativeTest])).map((row) => Number(row.prediction));
   let progressCalls = 0;
