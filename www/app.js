@@ -1,11 +1,8 @@
-import { Predictor, libraryConstruct, readSequences } from './vendor/crmnet/index.js';
+import { Predictor, readSequences } from './vendor/crmnet/index.js';
 
 const $ = (id) => document.getElementById(id);
 const BASES = ['A', 'C', 'G', 'T'];
 const COLORS = { A: '#1b9e3e', C: '#1f5fbf', G: '#e08a00', T: '#d1232a' };
-// The measured libraries' constant flanks, greyed in the sequence view (from the package).
-const construct = libraryConstruct();
-
 // --- the model, off the page's thread: the package's Web Workers, one per core on the CPU
 // (a single one when WebGPU is there), so that the page never freezes --------------------
 const model = Predictor.load({ workers: navigator.hardwareConcurrency || 1 });
@@ -129,10 +126,16 @@ function renderHistogram(values) {
 }
 
 // --- per-sequence view -------------------------------------------------------------------
-/** Whether `position` is in a constant flank of a whole construct of `length` nt. */
-function isFlank(position, length, { flank5, flank3, variableLength }) {
-  const whole = flank5.length + variableLength + flank3.length;
-  return length === whole && (position < flank5.length || position >= length - flank3.length);
+/**
+ * Whether `position` of `sequence` lies in one of the constant flanks of the library the model
+ * was made for (`card.input.flanks`; none for other models), where the sequence carries it.
+ */
+function isFlank(position, sequence, flanks) {
+  if (!flanks) return false;
+  const [flank5, flank3] = flanks;
+  const upper = sequence.toUpperCase();
+  return (position < flank5.length && upper.startsWith(flank5))
+    || (position >= upper.length - flank3.length && upper.endsWith(flank3));
 }
 
 async function showDetail(id, sequence) {
@@ -144,7 +147,7 @@ async function showDetail(id, sequence) {
   try {
     const saliency = await (await model).saliency(sequence);
     $('detail-summary').textContent = `${id}: predicted expression ${saliency.prediction.toFixed(3)} (${sequence.length} nt)`;
-    renderLogo(sequence, saliency, await construct);
+    renderLogo(sequence, saliency, (await model).info().card.input?.flanks);
     const mutagenesis = await (await model).mutagenesis(sequence, { batchSize: 128 });
     renderHeatmap(id, sequence, mutagenesis);
   } catch (error) {
@@ -166,7 +169,7 @@ function renderLogo(sequence, { scores, length }, flanks) {
     if (size < 0.5) return;
     const letter = svg('text', {
       x: 0, y: 0, 'font-size': 20, 'font-weight': 700, 'text-anchor': 'middle',
-      fill: isFlank(p, length, flanks) ? '#b5b5b5' : COLORS[base] ?? '#666',
+      fill: isFlank(p, sequence, flanks) ? '#b5b5b5' : COLORS[base] ?? '#666',
     });
     // Upward letters sit on the axis; downward ones hang from it, drawn upside down.
     letter.setAttribute('transform', value > 0
@@ -253,6 +256,23 @@ for (const button of document.querySelectorAll('th button')) {
   };
 }
 
+/** How the model reads sequences, from its card. */
+function describeInput(card) {
+  const input = card.input;
+  if (!input) return `${card.sequence_length} nt`;
+  const placement = {
+    "5'": 'from its 5\' end, shorter ones padded at the 3\' end',
+    "3'": 'ending at its 3\' end, shorter ones padded at the 5\' end',
+    centre: `centred on position ${input.centre}`,
+  }[input.anchor] ?? input.anchor;
+  const unknown = {
+    'n-channel': 'N as its own channel',
+    'all-bases': 'N as all four bases',
+    zeros: 'N as no base',
+  }[input.unknown_bases] ?? input.unknown_bases;
+  return `${input.length.toLocaleString()} nt, each sequence ${placement}; ${unknown}`;
+}
+
 model.then((predictor) => {
   const info = predictor.info();
   $('backend').textContent = info.backend === 'webgpu'
@@ -264,8 +284,13 @@ model.then((predictor) => {
     ['Model', `${card.name}, ${card.parameters.total.toLocaleString()} parameters`],
     ['Trained on', card.training_data || 'untrained'],
     ['Validation', valid ? `Pearson r ${valid.pearson.toFixed(3)}, Spearman ρ ${valid.spearman.toFixed(3)} (n = ${valid.n})` : '—'],
-    ['Input', `${card.sequence_length} nt, alphabet ${card.alphabet}`],
+    ['Input', describeInput(card)],
   ];
+  // Per-sequence features (Xpresso's half-life features) cannot be entered on this page.
+  const features = card.input?.features ?? [];
+  if (features.length > 0) {
+    entries.push(['Features', `${features.join(', ')}: not entered here, so every prediction is from sequence alone (each feature 0, its training mean); the npm package and the command line take them`]);
+  }
   // A teacher's or an imported model's origin and licence notice travel with the weights.
   if (card.origin) entries.push(['Origin', card.origin]);
   if (card.license) {
