@@ -1,6 +1,8 @@
 //! `crmnet info`: an architecture (a preset, a weights file's or the default model's) with its
 //! parameter counts per stage, size, forward cost and, for weights, the model card.
 
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -36,37 +38,51 @@ pub fn run(args: InfoArgs) -> Result<()> {
             ModelCard::describe(args.arch.name(), &architecture, &model)
         }
     };
+    // Written as one text: a reader that stops early (`| head`) ends the command with an
+    // error, not a panic.
+    let mut out = String::new();
     let counts = &card.parameters;
-    println!("architecture: {} ({})", card.name, card.architecture.kind());
-    println!(
+    writeln!(
+        out,
+        "architecture: {} ({})",
+        card.name,
+        card.architecture.kind()
+    )?;
+    writeln!(
+        out,
         "sequence length: {} nt, alphabet {}",
         card.sequence_length, card.alphabet
-    );
+    )?;
     // Stages in the order data flows through them, as the architecture lists them.
     for (stage, _) in Network::new(&card.architecture, &device)?.stages() {
         let count = counts.stages.get(stage).copied().unwrap_or(0);
-        println!("{stage:>12}: {count:>12}");
+        writeln!(out, "{stage:>12}: {count:>12}")?;
     }
-    println!(
+    writeln!(
+        out,
         "{:>12}: {:>12} ({} trainable)",
         "total", counts.total, counts.trainable
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:>12}: {:>12.1} MB as float32",
         "size",
         counts.total as f64 * 4.0 / 1e6
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:>12}: {:>12.3} GFLOP a sequence, forward",
         "compute",
         card.architecture.forward_flops() as f64 / 1e9
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "configuration: {}",
         serde_json::to_string(&card.architecture)?
-    );
+    )?;
     if args.weights.is_some() || args.default_model {
-        println!("model card: {}", serde_json::to_string_pretty(&card)?);
+        writeln!(out, "model card: {}", serde_json::to_string_pretty(&card)?)?;
     }
+    std::io::stdout().write_all(out.as_bytes())?;
     Ok(())
 }
