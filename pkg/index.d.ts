@@ -41,6 +41,8 @@ export interface SaliencyResult {
 export interface MutagenesisResult {
   /** Prediction for the sequence as written. */
   reference: number;
+  /** Position (0-based) of the first row of `effects`: positions outside the model's input are left out. */
+  first: number;
   length: number;
   /** Predicted change of each substitution, `length x 4` row-major (A, C, G, T); 0 for the written base. */
   effects: Float32Array;

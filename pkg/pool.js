@@ -86,6 +86,23 @@ class Remote {
 }
 
 /** The same calls as a model of this thread, on `workers` models: predictions spread over them. */
+/**
+ * `[first, end)`: the positions of a sequence of `bases` bases that the model of `card` reads,
+ * as the crate places sequences in its input (`card.input`: from the 5' end, to the 3' end, or
+ * centred on a position and moved in to fit).
+ */
+function visible(bases, card) {
+  const { length, anchor, centre } = card.input ?? { length: card.sequence_length, anchor: "5'" };
+  let start = 0;
+  if (anchor === "3'") start = length - bases;
+  if (anchor === 'centre') {
+    start = centre - Math.floor(bases / 2);
+    if (bases <= length) start = Math.min(Math.max(start, 0), length - bases);
+  }
+  const first = Math.min(Math.max(-start, 0), bases);
+  return [first, Math.min(Math.max(length - start, first), bases)];
+}
+
 export class WorkerPool {
   #remotes;
   #info;
@@ -140,14 +157,18 @@ export class WorkerPool {
     return this.#take().call('saliency', sequence);
   }
 
-  /** The sequence's positions split among the workers, each predicting the variants of its part. */
+  /**
+   * The positions the model reads split among the workers, each predicting the variants of its
+   * part.
+   */
   async mutagenesis(sequence, batchSize) {
-    const scored = Math.min(sequence.length, this.#info.card.sequence_length);
+    const [start, end] = visible(sequence.length, this.#info.card);
+    const scored = end - start;
     const parts = Math.max(1, Math.min(this.#remotes.length, scored));
-    const firsts = Array.from({ length: parts }, (_, part) => Math.round((part * scored) / parts));
+    const firsts = Array.from({ length: parts }, (_, part) => start + Math.round((part * scored) / parts));
     const results = await Promise.all(firsts.map((first, part) => {
-      const end = part + 1 < parts ? firsts[part + 1] : ALL_POSITIONS;
-      return this.#take().call('mutagenesis', sequence, batchSize, first, end);
+      const last = part + 1 < parts ? firsts[part + 1] : ALL_POSITIONS;
+      return this.#take().call('mutagenesis', sequence, batchSize, first, last);
     }));
     const effects = new Float32Array(results.reduce((total, result) => total + result.effects.length, 0));
     let offset = 0;
@@ -155,7 +176,7 @@ export class WorkerPool {
       effects.set(result.effects, offset);
       offset += result.effects.length;
     }
-    return { reference: results[0].reference, length: effects.length / 4, effects };
+    return { reference: results[0].reference, first: results[0].first, length: effects.length / 4, effects };
   }
 
   close() {

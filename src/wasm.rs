@@ -171,6 +171,7 @@ impl Model {
                 .map_err(error)?;
             let object = Object::new();
             set(&object, "reference", result.reference);
+            set(&object, "first", result.first_position as u32);
             set(&object, "length", result.effects.len() as u32);
             set(&object, "effects", flat(&result.effects));
             Ok(object.into())

@@ -190,19 +190,22 @@ function color(effect, scale) {
   return `rgb(${mix(r)},${mix(g)},${mix(b)})`;
 }
 
-function renderHeatmap(id, sequence, { effects, length, reference }) {
+function renderHeatmap(id, sequence, { effects, length, reference, first = 0 }) {
   const cell = 14;
   const scale = Math.max(...Array.from(effects, Math.abs)) || 1;
   const map = $('heatmap');
   map.setAttribute('viewBox', `0 0 ${length * cell + 16} ${4 * cell + 4}`);
   map.setAttribute('width', length * cell + 16);
   map.replaceChildren(...BASES.map((base, b) => Object.assign(svg('text', { x: 2, y: b * cell + 11, 'font-size': 11, fill: COLORS[base] }), { textContent: base })));
-  for (let p = 0; p < length; p++) {
+  // Row `row` of the effects is position `first + row` of the sequence: positions outside the
+  // model's input (a sequence longer than it) have no row.
+  for (let row = 0; row < length; row++) {
+    const p = first + row;
     const written = sequence[p].toUpperCase();
     BASES.forEach((base, b) => {
-      const effect = effects[p * 4 + b];
+      const effect = effects[row * 4 + b];
       const rect = svg('rect', {
-        x: 16 + p * cell, y: b * cell, width: cell - 1, height: cell - 1,
+        x: 16 + row * cell, y: b * cell, width: cell - 1, height: cell - 1,
         fill: base === written ? '#fff' : color(effect, scale),
         stroke: base === written ? '#333' : 'none', class: 'cell',
         'data-position': p + 1, 'data-base': base,

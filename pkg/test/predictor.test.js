@@ -213,6 +213,13 @@ test('workers: two worker threads predict what one thread predicts, and fail and
   parts.effects.forEach((effect, i) => assert.ok(Math.abs(effect - whole.effects[i]) < rounding, `${i}: ${effect} vs ${whole.effects[i]}`));
   const short = await pool.mutagenesis('ACG');
   assert.deepEqual(short, await predictor.mutagenesis('ACG'));
+  // Longer than the input: the default model (DeepAtt's placement) reads the last 110 bases, so
+  // the workers split those, and the result starts at the first of them.
+  const long = 'ACGTA'.repeat(4) + sequences[3];
+  const [longParts, longWhole] = [await pool.mutagenesis(long), await predictor.mutagenesis(long)];
+  assert.deepEqual([longParts.first, longParts.length], [20, 110]);
+  assert.deepEqual([longWhole.first, longWhole.length], [20, 110]);
+  longParts.effects.forEach((effect, i) => assert.ok(Math.abs(effect - longWhole.effects[i]) < rounding, `${i}`));
 
   // Closed while predicting: the call rejects, whatever the workers were doing.
   const running = pool.predict(some, { batchSize: 50 });

@@ -543,6 +543,7 @@ mod tests {
             class: String::new(),
             name: name.into(),
             config: Value::Null,
+            inbound: Vec::new(),
             weights,
         }
     }
