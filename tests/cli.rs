@@ -336,11 +336,15 @@ fn info_prints_the_published_counts() {
     for expected in ["13143040", "3474177", "16617217", "16611073 trainable"] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // Xpresso with the paper's eight half-life features (its README: 112,485).
+    let run = crmnet(&["info", "--arch", "xpresso"], None);
+    let text = String::from_utf8(run.stdout).unwrap();
+    assert!(text.contains("112485 (112485 trainable)"), "{text}");
     let unknown = crmnet(&["info", "--arch", "resnet"], None);
     assert!(!unknown.status.success());
     assert!(
         stderr(&unknown).contains(
-            "possible values: crmnet, crmnet-web, crmnet-tiny, deepatt, camformer, camformer-web"
+            "possible values: crmnet, crmnet-web, crmnet-tiny, deepatt, camformer, camformer-web, xpresso"
         ),
         "{}",
         stderr(&unknown)

@@ -119,4 +119,29 @@ fn distillation_refuses_what_it_cannot_use() {
         &["distill", "--resume", "--out", run.to_str().unwrap()],
         "cannot resume",
     );
+    // Generated yeast promoters cannot teach a 10.5 kb human-promoter model, nor be labelled by one.
+    let xpresso = common::teachers_dir().join("xpresso/human_trainepoch.11-0.426.h5");
+    let distill = |teacher: &str, arch: &str| {
+        vec![
+            "distill".to_string(),
+            "--teacher".into(),
+            teacher.into(),
+            "--data".into(),
+            pool.clone(),
+            "--arch".into(),
+            arch.into(),
+            "--out".into(),
+            run.to_str().unwrap().into(),
+        ]
+    };
+    let args = distill(keras.to_str().unwrap(), "xpresso");
+    refused(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "the student (xpresso) was not made for it",
+    );
+    let args = distill(xpresso.to_str().unwrap(), "deepatt");
+    refused(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        "the teacher (xpresso) was not made for it",
+    );
 }

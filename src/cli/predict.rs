@@ -8,8 +8,8 @@ use anyhow::{Result, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crmnet::data::batching::Batches;
-use crmnet::data::readers::{Record, SequenceReader};
+use crmnet::data::batching::{Batches, Shard};
+use crmnet::data::readers::{InputError, Record};
 use crmnet::inference::Predictor;
 use crmnet::output::{FillError, write_atomically};
 
@@ -33,25 +33,52 @@ pub struct PredictArgs {
     /// Sequences per forward pass.
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65536))]
     batch_size: u64,
+    /// Predict only part K of N equal, contiguous parts of the input's records (`3/8`): the
+    /// parts' TSV outputs, concatenated without their repeated header lines, are the whole
+    /// file's. Reads the input twice (once to count), so it must be a file.
+    #[arg(long, value_parser = |text: &str| text.parse::<Shard>())]
+    shard: Option<Shard>,
     #[command(flatten)]
     model: ModelArgs,
 }
 
 pub fn run(args: PredictArgs) -> Result<()> {
+    if args.shard.is_some() {
+        if args.input.input == "-" {
+            bail!("--shard reads the input twice (once to count it): give a file, not -");
+        }
+        if let OutputFormat::Json = args.format {
+            bail!("--shard writes TSV, whose parts concatenate; --format json does not");
+        }
+    }
     let predictor = args.model.load()?;
-    let reader = args.input.open(predictor.card().architecture.features())?;
+    let features = predictor.card().architecture.features();
+    let reader = args.input.open(features)?;
     let source = reader.source_name().to_string();
+    let records: Box<dyn Iterator<Item = _>> = match args.shard {
+        None => Box::new(reader),
+        Some(shard) => {
+            let mut total = 0;
+            for record in args.input.open(features)? {
+                record?;
+                total += 1;
+            }
+            let range = shard.range(total);
+            Box::new(reader.skip(range.start).take(range.len()))
+        }
+    };
     match &args.output {
         Some(path) => {
             let written = write_atomically(path, |out| {
-                write_predictions(reader, &predictor, &args, out).map_err(FillError::Fill)
+                write_predictions(records, &source, &predictor, &args, out).map_err(FillError::Fill)
             })?;
             report_done(written, &source, Some(path));
         }
         None => {
             let stdout = io::stdout();
             let written = write_predictions(
-                reader,
+                records,
+                &source,
                 &predictor,
                 &args,
                 &mut BufWriter::new(stdout.lock()),
@@ -71,12 +98,12 @@ pub fn report_done(written: usize, source: &str, output: Option<&Path>) {
 
 /// Streams batches from `reader` through the model into `out`; returns the number of rows.
 fn write_predictions(
-    reader: SequenceReader,
+    records: impl Iterator<Item = Result<Record, InputError>>,
+    source: &str,
     predictor: &Predictor,
     args: &PredictArgs,
     out: &mut impl Write,
 ) -> Result<usize> {
-    let source = reader.source_name().to_string();
     let progress = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {pos} sequences predicted ({per_sec}, {elapsed})")
             .expect("valid template"),
@@ -87,7 +114,7 @@ fn write_predictions(
         OutputFormat::Json => write!(out, "[")?,
     }
     let features = predictor.card().architecture.features();
-    for batch in Batches::new(reader, args.batch_size as usize) {
+    for batch in Batches::new(records, args.batch_size as usize) {
         let batch: Vec<Record> = batch?;
         if written == 0 && !features.is_empty() && batch[0].features.is_empty() {
             eprintln!(
@@ -118,7 +145,8 @@ fn write_predictions(
         progress.inc(batch.len() as u64);
     }
     progress.finish_and_clear();
-    if written == 0 {
+    // A part of a file with fewer records than parts may be empty; a whole file may not.
+    if written == 0 && args.shard.is_none() {
         bail!("{source}: no sequences found");
     }
     if let OutputFormat::Json = args.format {

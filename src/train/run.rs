@@ -250,6 +250,7 @@ impl Run {
         let teacher = match distillation {
             Some(mut spec) => {
                 let (model, card) = weights::load(Path::new(&spec.teacher), &plain_device)?;
+                made_for_the_library("teacher", &card)?;
                 let predictor = Predictor::new(model, card, plain_device.clone());
                 let seeds = mutant_seeds(&spec, &sources)?;
                 if spec.real_fraction > 0.0 && spec.real_calibration.is_none() {
@@ -305,6 +306,9 @@ impl Run {
         };
         state.distillation = teacher.as_ref().map(|t| t.spec.clone());
         let card = run_card(card, &state, &recipe, teacher.as_ref(), from)?;
+        if teacher.is_some() {
+            made_for_the_library("student", &card)?;
+        }
         for source in &mut sources {
             source.read_features(card.architecture.features())?;
         }
@@ -512,6 +516,21 @@ fn initial_model(
         config = config.with_output_affine(deviation, mean);
     }
     Ok((Network::new(&config, device)?, name, config))
+}
+
+/// Distillation generates promoters of the yeast libraries' construct: teacher and student must
+/// both read that construct (a model of 10.5 kb human promoters would learn nothing from them,
+/// and its features would all be 0).
+fn made_for_the_library(role: &str, card: &ModelCard) -> Result<()> {
+    if card.input.flanks.is_none() || !card.architecture.features().is_empty() {
+        bail!(
+            "distillation generates {}-nt promoters of the yeast libraries' construct; the \
+             {role} ({}) was not made for it",
+            crate::data::construct::LENGTH,
+            card.name
+        );
+    }
+    Ok(())
 }
 
 /// The card the run's weights carry: trained, on what, with which recipe, from which teacher
