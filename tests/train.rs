@@ -832,3 +832,45 @@ fn xpresso_trains_on_simulated_genes_with_their_features() {
     assert_eq!(alone.len(), 800);
     assert_ne!(alone, with_features);
 }
+
+/// The published Camformer (16.6 M parameters) itself through the commands, on a few rows (its
+/// learning is checked on `camformer-web` above): one epoch, `eval`, `export --half`, and
+/// `info` of the exported file with the published count.
+#[test]
+fn the_full_camformer_trains_evaluates_and_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 300, 2);
+    let run = dir.path().join("run");
+    succeed(&[
+        "train",
+        "--data",
+        &data,
+        "--out",
+        run.to_str().unwrap(),
+        "--arch",
+        "camformer",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "64",
+    ]);
+    assert_eq!(metrics_lines(&run).len(), 1);
+    let best = run.join("best.bpk");
+    let evaluation = succeed(&["eval", "--weights", best.to_str().unwrap(), "--data", &data]);
+    assert!(
+        evaluation.contains("crmnet (camformer)") && evaluation.contains(" 300 "),
+        "{evaluation}"
+    );
+    let half = dir.path().join("camformer.bpk");
+    succeed(&[
+        "export",
+        "--from",
+        best.to_str().unwrap(),
+        "-o",
+        half.to_str().unwrap(),
+        "--half",
+    ]);
+    let info = succeed(&["info", "--weights", half.to_str().unwrap()]);
+    assert!(info.contains("16617217 (16611073 trainable)"), "{info}");
+    assert!(std::fs::metadata(&half).unwrap().len() < 35_000_000);
+}
