@@ -13,6 +13,7 @@ pub mod model;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod output;
 mod platform;
+pub mod random;
 #[cfg(all(feature = "train", not(target_arch = "wasm32")))]
 pub mod train;
 #[cfg(target_arch = "wasm32")]

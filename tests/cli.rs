@@ -373,3 +373,56 @@ fn saliency_and_mutagenesis_write_one_row_per_position() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("<stdin>:2"), "{}", stderr(&bad));
 }
+
+/// `crmnet design` writes each input's trajectory (step 0 the start, then one substitution a
+/// step, the prediction rising) and refuses goals and sites it cannot use.
+#[test]
+fn design_writes_trajectories_and_refuses_bad_goals() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = dir.path().join("start.fa");
+    let sequences = &common::tsv_columns("test_native_complex.tsv", &["seq"])[0][..2];
+    let text: String = sequences
+        .iter()
+        .enumerate()
+        .map(|(i, s)| format!(">p{i}\n{s}\n"))
+        .collect();
+    std::fs::write(&fasta, text).unwrap();
+    let fasta = fasta.to_str().unwrap();
+    let run = crmnet(&["design", "-i", fasta, "--max-changes", "3"], None);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let out = String::from_utf8(run.stdout).unwrap();
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    assert_eq!(
+        out.lines().next(),
+        Some("id\tstep\tprediction\tchanges\tsequence")
+    );
+    for id in ["p0", "p1"] {
+        let mine: Vec<&Vec<&str>> = rows.iter().filter(|r| r[0] == id).collect();
+        assert_eq!(mine[0][1], "0");
+        assert_eq!(mine[0][3], "");
+        let predictions: Vec<f64> = mine.iter().map(|r| r[2].parse().unwrap()).collect();
+        assert!(
+            predictions.windows(2).all(|w| w[1] > w[0]),
+            "{predictions:?}"
+        );
+        assert_eq!(mine.last().unwrap()[3].split(',').count(), mine.len() - 1);
+    }
+    for (args, reason) in [
+        (vec!["--goal", "most"], "expected max, min or a number"),
+        (vec!["--forbid", "TTNN"], "written with A, C, G and T"),
+        (
+            vec!["--gc-min", "0.6", "--gc-max", "0.4"],
+            "a range within 0-1",
+        ),
+    ] {
+        let mut all = vec!["design", "-i", fasta];
+        all.extend(args);
+        let run = crmnet(&all, None);
+        assert!(!run.status.success());
+        assert!(stderr(&run).contains(reason), "{}", stderr(&run));
+    }
+}

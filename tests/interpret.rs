@@ -1,12 +1,15 @@
-//! Saliency against finite differences and mutagenesis against explicit predictions, on the
-//! embedded model and real test sequences.
+//! Saliency against finite differences, mutagenesis against explicit predictions, and design
+//! trajectories against their goal and constraints, on the embedded model and real test
+//! sequences.
 
 mod common;
 
 use burn::prelude::*;
 use crmnet::data::alphabet::{CHANNELS, channels, push_one_hot};
 use crmnet::inference::Predictor;
-use crmnet::interpret::{BASES, mutagenesis, saliency};
+use crmnet::interpret::{
+    BASES, Constraints, DesignStep, Goal, Strategy, design, mutagenesis, saliency,
+};
 use crmnet::weights;
 
 fn predictor() -> Predictor {
@@ -140,4 +143,212 @@ fn mutagenesis_equals_explicit_predictions_of_every_variant() {
         result.effects.iter().flatten().any(|e| e.abs() > 1e-3),
         "no variant changes anything"
     );
+}
+
+/// Every step of a trajectory respects the constraints: the kept positions unchanged, at most
+/// `max_substitutions` changes (and what `changes` says is what differs), no new forbidden
+/// site, G+C in range.
+fn assert_respects(start: &[u8], trajectory: &[DesignStep], constraints: &Constraints) {
+    assert_eq!(trajectory[0].sequence, start);
+    for step in trajectory {
+        assert!(
+            constraints.allow(start, &step.sequence),
+            "{:?}",
+            step.changes
+        );
+        let differing: Vec<usize> = (0..start.len())
+            .filter(|&p| start[p] != step.sequence[p])
+            .collect();
+        assert_eq!(
+            differing,
+            step.changes.iter().map(|c| c.0).collect::<Vec<_>>()
+        );
+        assert!(differing.len() <= constraints.max_substitutions);
+        for range in &constraints.keep {
+            assert_eq!(&step.sequence[range.clone()], &start[range.clone()]);
+        }
+        let gc =
+            step.sequence.iter().filter(|&&c| c == 1 || c == 2).count() as f64 / start.len() as f64;
+        let (low, high) = constraints.gc.unwrap();
+        assert!((low..=high).contains(&gc), "G+C {gc}");
+        let poly_t = [3u8; 8];
+        assert!(
+            !step.sequence.windows(8).any(|w| w == poly_t),
+            "a forbidden site appeared"
+        );
+    }
+}
+
+fn library_constraints(max_substitutions: usize) -> Constraints {
+    Constraints {
+        max_substitutions,
+        // The library's constant flanks (17 and 13 nt of a 110-nt construct).
+        keep: vec![0..17, 97..110],
+        forbidden: vec![vec![3; 8]],
+        gc: Some((0.3, 0.5)),
+    }
+}
+
+/// Greedy design moves the prediction up (or down) at every step, one substitution a step,
+/// within every constraint; each step is the best allowed single substitution of the one
+/// before (checked against explicit predictions of all of them for the first step).
+#[test]
+fn greedy_design_climbs_at_every_step_within_the_constraints() {
+    let predictor = predictor();
+    for start in real_sequences(3).iter().filter(|s| s.len() == 110) {
+        for goal in [Goal::Maximise, Goal::Minimise] {
+            let constraints = library_constraints(4);
+            let trajectory = design(
+                &predictor,
+                start,
+                goal,
+                &constraints,
+                Strategy::Greedy,
+                0,
+                |_, _| {},
+            )
+            .unwrap();
+            assert!(trajectory.len() > 1, "no step improved");
+            assert_respects(start, &trajectory, &constraints);
+            for pair in trajectory.windows(2) {
+                let better = match goal {
+                    Goal::Maximise => pair[1].prediction > pair[0].prediction,
+                    _ => pair[1].prediction < pair[0].prediction,
+                };
+                assert!(
+                    better,
+                    "{goal:?}: {} then {}",
+                    pair[0].prediction, pair[1].prediction
+                );
+                assert_eq!(pair[1].changes.len(), pair[0].changes.len() + 1);
+            }
+            // The first step is the best allowed single substitution.
+            let variants: Vec<Vec<u8>> = (0..start.len())
+                .flat_map(|p| (0..BASES as u8).map(move |b| (p, b)))
+                .filter(|&(p, b)| start[p] != b)
+                .map(|(p, b)| {
+                    let mut v = start.clone();
+                    v[p] = b;
+                    v
+                })
+                .filter(|v| constraints.allow(start, v))
+                .collect();
+            let predictions = predictor
+                .predict(variants.iter().map(Vec::as_slice))
+                .unwrap();
+            let best = predictions.iter().copied().fold(
+                if goal == Goal::Maximise {
+                    f32::MIN
+                } else {
+                    f32::MAX
+                },
+                |m, p| {
+                    if goal == Goal::Maximise {
+                        m.max(p)
+                    } else {
+                        m.min(p)
+                    }
+                },
+            );
+            assert_eq!(trajectory[1].prediction, best);
+        }
+    }
+}
+
+/// Kept positions are kept even where changing them would help most: the positions an
+/// unconstrained climb changes first, kept, are never changed, and the climb goes elsewhere.
+#[test]
+fn design_never_changes_kept_positions() {
+    let predictor = predictor();
+    let start = &real_sequences(1)[0];
+    let free = Constraints {
+        max_substitutions: 3,
+        ..Constraints::default()
+    };
+    let climb = |constraints: &Constraints| {
+        design(
+            &predictor,
+            start,
+            Goal::Maximise,
+            constraints,
+            Strategy::Greedy,
+            0,
+            |_, _| {},
+        )
+        .unwrap()
+    };
+    let unconstrained = climb(&free);
+    let favourite: Vec<usize> = unconstrained
+        .last()
+        .unwrap()
+        .changes
+        .iter()
+        .map(|c| c.0)
+        .collect();
+    assert!(!favourite.is_empty());
+    let kept = Constraints {
+        keep: favourite.iter().map(|&p| p..p + 1).collect(),
+        ..free.clone()
+    };
+    for strategy in [
+        Strategy::Greedy,
+        Strategy::Genetic {
+            population: 16,
+            generations: 4,
+        },
+    ] {
+        let trajectory = design(
+            &predictor,
+            start,
+            Goal::Maximise,
+            &kept,
+            strategy,
+            1,
+            |_, _| {},
+        )
+        .unwrap();
+        for step in &trajectory {
+            assert!(
+                step.changes.iter().all(|c| !favourite.contains(&c.0)),
+                "{strategy:?} changed a kept position: {:?}",
+                step.changes
+            );
+        }
+    }
+}
+
+/// The genetic algorithm is reproducible from its seed, moves toward a target value at every
+/// reported generation, and respects the constraints; another seed takes another path.
+#[test]
+fn genetic_design_is_seeded_and_approaches_its_target() {
+    let predictor = predictor();
+    let start = &real_sequences(1)[0];
+    let constraints = library_constraints(5);
+    let strategy = Strategy::Genetic {
+        population: 24,
+        generations: 6,
+    };
+    let target = 10.0;
+    let run = |seed| {
+        design(
+            &predictor,
+            start,
+            Goal::Reach(target),
+            &constraints,
+            strategy,
+            seed,
+            |_, _| {},
+        )
+        .unwrap()
+    };
+    let (first, again, other) = (run(7), run(7), run(8));
+    assert_eq!(first, again, "the same seed gave another trajectory");
+    assert_ne!(first, other, "another seed gave the same trajectory");
+    for trajectory in [&first, &other] {
+        assert!(trajectory.len() > 1, "no generation improved");
+        assert_respects(start, trajectory, &constraints);
+        for pair in trajectory.windows(2) {
+            assert!((pair[1].prediction - target).abs() < (pair[0].prediction - target).abs());
+        }
+    }
 }

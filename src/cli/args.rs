@@ -48,7 +48,7 @@ pub struct ModelArgs {
     pub arch: Preset,
     /// Seed for --random-init.
     #[arg(long, default_value_t = 0, requires = "random_init")]
-    pub seed: u64,
+    pub init_seed: u64,
     /// Where the model runs.
     #[arg(long, value_parser = backends(), default_value_t = Backend::default())]
     pub backend: Backend,
@@ -62,7 +62,7 @@ impl ModelArgs {
             Some(path) => weights::load(path, &device)?,
             None if !self.random_init => weights::default_model(&device)?,
             None => {
-                device.seed(self.seed);
+                device.seed(self.init_seed);
                 let architecture = self.arch.architecture();
                 let model = Network::new(&architecture, &device)?;
                 let card = ModelCard::describe(self.arch.name(), &architecture, &model);

@@ -2,6 +2,7 @@
 //! printing live in its own file; argument groups several commands share are in `args.rs`.
 
 mod args;
+mod design;
 #[cfg(feature = "train")]
 mod eval;
 #[cfg(feature = "train")]
@@ -46,6 +47,8 @@ enum Command {
     Saliency(interpret::InterpretArgs),
     /// In-silico mutagenesis: the predicted change of every single-base substitution.
     Mutagenesis(interpret::InterpretArgs),
+    /// Evolve every sequence toward a predicted expression under constraints.
+    Design(Box<design::DesignArgs>),
     /// Convert a trained Keras model (full-model `.h5` file) into a weights file.
     Import(import::ImportArgs),
     /// Train from scratch (pre-training) with the paper's recipe.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Saliency(args) => interpret::run(args, Interpretation::Saliency),
         Command::Mutagenesis(args) => interpret::run(args, Interpretation::Mutagenesis),
+        Command::Design(args) => design::run(*args),
         Command::Import(args) => import::run(args),
         #[cfg(feature = "train")]
         Command::Train(args) => train::train(args),

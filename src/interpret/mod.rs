@@ -1,8 +1,13 @@
-//! Why the model predicts what it does: gradient saliency and in-silico mutagenesis.
+//! Why the model predicts what it does, and what would make it predict otherwise: gradient
+//! saliency, in-silico mutagenesis, and promoter design by in-silico evolution.
 
+mod design;
 mod mutagenesis;
 mod saliency;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub use design::design;
+pub use design::{Constraints, DesignStep, Goal, Strategy, design_async};
 #[cfg(not(target_arch = "wasm32"))]
 pub use mutagenesis::mutagenesis;
 pub use mutagenesis::{Mutagenesis, mutagenesis_async};

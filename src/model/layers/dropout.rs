@@ -5,6 +5,7 @@ use burn::prelude::*;
 use burn::tensor::{Distribution, TensorData};
 
 use crate::backend::is_flex;
+use crate::random::SplitMix;
 
 /// `layer`'s dropout (its probability, its training flag), with the mask drawn faster on flex's
 /// autodiff device: burn draws every element from a ChaCha generator through a fresh sampler
@@ -18,7 +19,7 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     {
         return layer.forward(x);
     }
-    let mut state = Tensor::<1>::random([2], Distribution::Default, &device)
+    let state = Tensor::<1>::random([2], Distribution::Default, &device)
         .into_data()
         .iter::<f32>()
         .fold(0u64, |seed, draw| seed << 32 | u64::from(draw.to_bits()));
@@ -27,13 +28,10 @@ pub fn dropout<const D: usize>(layer: &Dropout, x: Tensor<D>) -> Tensor<D> {
     let threshold = (keep * 2f64.powi(32)) as u64;
     let kept = (1.0 / keep) as f32;
     let shape = x.shape();
+    let mut stream = SplitMix(state);
     let mask: Vec<f32> = (0..shape.num_elements())
         .map(|_| {
-            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            if (z ^ (z >> 31)) >> 32 < threshold {
+            if stream.next_u64() >> 32 < threshold {
                 kept
             } else {
                 0.0

@@ -1,0 +1,262 @@
+//! Promoter design by in-silico evolution, as Vaishnav et al. (2022) and Camformer's authors use
+//! their models: a starting sequence is changed base by base toward a goal (highest or lowest
+//! expression, or a given value) under constraints (positions kept, at most K substitutions,
+//! forbidden sites, a G+C range). Two strategies: greedy hill climbing, which scores every
+//! allowed single substitution (the mutagenesis map) and takes the best while it improves, and a
+//! genetic algorithm with a population, seeded. Each step's best is reported, so the trajectory
+//! only ever moves toward the goal.
+
+use std::ops::Range;
+
+use super::BASES;
+use crate::inference::{Predictor, ReadbackError};
+use crate::random::SplitMix;
+
+/// What the design aims for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Goal {
+    Maximise,
+    Minimise,
+    /// A predicted value as close as possible to this one.
+    Reach(f32),
+}
+
+impl Goal {
+    /// Higher is better.
+    fn score(self, prediction: f32) -> f32 {
+        match self {
+            Goal::Maximise => prediction,
+            Goal::Minimise => -prediction,
+            Goal::Reach(target) => -(prediction - target).abs(),
+        }
+    }
+}
+
+/// What every designed sequence must respect.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// At most this many positions differ from the start.
+    pub max_substitutions: usize,
+    /// Positions never changed (the library's constant flanks, say).
+    pub keep: Vec<Range<usize>>,
+    /// Sites (alphabet channels) that must not occur anywhere in a designed sequence, unless
+    /// the start already has them at that place.
+    pub forbidden: Vec<Vec<u8>>,
+    /// The G+C share of the whole sequence stays in this range.
+    pub gc: Option<(f64, f64)>,
+}
+
+impl Constraints {
+    fn kept(&self, position: usize) -> bool {
+        self.keep.iter().any(|range| range.contains(&position))
+    }
+
+    /// Whether `candidate` (a variant of `start`) respects every constraint.
+    pub fn allow(&self, start: &[u8], candidate: &[u8]) -> bool {
+        let changed: Vec<usize> = (0..start.len())
+            .filter(|&p| start[p] != candidate[p])
+            .collect();
+        if changed.len() > self.max_substitutions || changed.iter().any(|&p| self.kept(p)) {
+            return false;
+        }
+        let new_site = |site: &Vec<u8>| {
+            !site.is_empty()
+                && candidate
+                    .windows(site.len())
+                    .enumerate()
+                    .any(|(at, window)| window == site && &start[at..at + site.len()] != site)
+        };
+        if self.forbidden.iter().any(new_site) {
+            return false;
+        }
+        match self.gc {
+            Some((low, high)) => {
+                let gc = candidate.iter().filter(|&&c| c == 1 || c == 2).count() as f64
+                    / candidate.len().max(1) as f64;
+                (low..=high).contains(&gc)
+            }
+            None => true,
+        }
+    }
+}
+
+/// How to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Best single substitution at each step, while it improves.
+    Greedy,
+    /// A population of variants, recombined and mutated each generation; the best kept.
+    Genetic {
+        population: usize,
+        generations: usize,
+    },
+}
+
+/// One point of the trajectory: the best sequence so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignStep {
+    pub sequence: Vec<u8>,
+    pub prediction: f32,
+    /// `(position, from, to)` for every position that differs from the start, in order.
+    pub changes: Vec<(usize, u8, u8)>,
+}
+
+fn step(start: &[u8], sequence: Vec<u8>, prediction: f32) -> DesignStep {
+    let changes = (0..start.len())
+        .filter(|&p| start[p] != sequence[p])
+        .map(|p| (p, start[p], sequence[p]))
+        .collect();
+    DesignStep {
+        sequence,
+        prediction,
+        changes,
+    }
+}
+
+/// The trajectory from `start` (alphabet channels, A C G T only where changes may happen): the
+/// start, then the best sequence after each step or generation, every one closer to `goal`
+/// than the one before. `progress(done, total)` is called after each step.
+pub async fn design_async(
+    predictor: &Predictor,
+    start: &[u8],
+    goal: Goal,
+    constraints: &Constraints,
+    strategy: Strategy,
+    seed: u64,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<DesignStep>, ReadbackError> {
+    let predict = |sequences: Vec<Vec<u8>>| async move {
+        predictor
+            .predict_async(sequences.iter().map(Vec::as_slice))
+            .await
+    };
+    let first = predict(vec![start.to_vec()]).await?[0];
+    let mut trajectory = vec![step(start, start.to_vec(), first)];
+    match strategy {
+        Strategy::Greedy => {
+            let total = constraints.max_substitutions;
+            let (mut current, mut best) = (start.to_vec(), first);
+            for done in 1..=total {
+                let candidates: Vec<Vec<u8>> = (0..current.len())
+                    .flat_map(|p| (0..BASES as u8).map(move |base| (p, base)))
+                    .filter(|&(p, base)| current[p] != base)
+                    .map(|(p, base)| {
+                        let mut variant = current.clone();
+                        variant[p] = base;
+                        variant
+                    })
+                    .filter(|variant| constraints.allow(start, variant))
+                    .collect();
+                if candidates.is_empty() {
+                    break;
+                }
+                let predictions = predict(candidates.clone()).await?;
+                // The first best wins ties: positions and bases in order, so the result does
+                // not depend on how the batch was split.
+                let (index, &prediction) = predictions
+                    .iter()
+                    .enumerate()
+                    .fold(None, |chosen: Option<(usize, &f32)>, (i, p)| match chosen {
+                        Some((_, q)) if goal.score(*q) >= goal.score(*p) => chosen,
+                        _ => Some((i, p)),
+                    })
+                    .expect("candidates are not empty");
+                if goal.score(prediction) <= goal.score(best) {
+                    break;
+                }
+                current = candidates[index].clone();
+                best = prediction;
+                trajectory.push(step(start, current.clone(), best));
+                progress(done, total);
+            }
+        }
+        Strategy::Genetic {
+            population,
+            generations,
+        } => {
+            let mut random = SplitMix(seed);
+            let free: Vec<usize> = (0..start.len())
+                .filter(|&p| !constraints.kept(p) && usize::from(start[p]) < BASES)
+                .collect();
+            let population = population.max(2);
+            // A variant of `parent` with one more random substitution, or `None` when the draw
+            // breaks a constraint.
+            let mutate = |parent: &[u8], random: &mut SplitMix| -> Option<Vec<u8>> {
+                let position = *free.get(random.below(free.len()))?;
+                let mut child = parent.to_vec();
+                let base = (child[position] as usize + 1 + random.below(BASES - 1)) % BASES;
+                child[position] = base as u8;
+                // Beyond the substitution budget, a random change is undone instead.
+                while changes(start, &child) > constraints.max_substitutions {
+                    let changed: Vec<usize> = free
+                        .iter()
+                        .copied()
+                        .filter(|&p| child[p] != start[p])
+                        .collect();
+                    let undo = changed[random.below(changed.len())];
+                    child[undo] = start[undo];
+                }
+                constraints.allow(start, &child).then_some(child)
+            };
+            let mut members: Vec<(Vec<u8>, f32)> = vec![(start.to_vec(), first)];
+            let mut best = (start.to_vec(), first);
+            for generation in 1..=generations {
+                let mut children = Vec::with_capacity(population);
+                let mut attempts = 0;
+                while children.len() < population && attempts < 20 * population {
+                    attempts += 1;
+                    let a = &members[random.below(members.len())].0;
+                    let b = &members[random.below(members.len())].0;
+                    // Uniform crossover, then one substitution.
+                    let crossed: Vec<u8> = a
+                        .iter()
+                        .zip(b)
+                        .map(|(&x, &y)| if random.below(2) == 0 { x } else { y })
+                        .collect();
+                    if let Some(child) = mutate(&crossed, &mut random) {
+                        children.push(child);
+                    }
+                }
+                if children.is_empty() {
+                    break;
+                }
+                let predictions = predict(children.clone()).await?;
+                members.extend(children.into_iter().zip(predictions));
+                // The fittest survive (stable sort: earlier members win ties).
+                members.sort_by(|x, y| goal.score(y.1).total_cmp(&goal.score(x.1)));
+                members.truncate(population);
+                if goal.score(members[0].1) > goal.score(best.1) {
+                    best = members[0].clone();
+                    trajectory.push(step(start, best.0.clone(), best.1));
+                }
+                progress(generation, generations);
+            }
+        }
+    }
+    Ok(trajectory)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub fn design(
+    predictor: &Predictor,
+    start: &[u8],
+    goal: Goal,
+    constraints: &Constraints,
+    strategy: Strategy,
+    seed: u64,
+    progress: impl FnMut(usize, usize),
+) -> Result<Vec<DesignStep>, ReadbackError> {
+    crate::platform::block_on(design_async(
+        predictor,
+        start,
+        goal,
+        constraints,
+        strategy,
+        seed,
+        progress,
+    ))
+}
+
+fn changes(start: &[u8], sequence: &[u8]) -> usize {
+    start.iter().zip(sequence).filter(|(a, b)| a != b).count()
+}
