@@ -69,6 +69,32 @@ export interface ModelCard {
   license?: string;
 }
 
+export interface DesignOptions {
+  /** `'max'` (default), `'min'`, or a predicted value to reach. */
+  goal?: 'max' | 'min' | number;
+  /** Substitutions from the start, at most (default 5). */
+  maxChanges?: number;
+  /** Sites (A, C, G, T) that must not appear; one already in the start may stay. */
+  forbid?: string[];
+  /** G+C share of every designed sequence, `[low, high]` within 0-1. */
+  gcRange?: [number, number];
+  /** Allow changes in the library's constant flanks (kept by default). */
+  changeFlanks?: boolean;
+  /** `'greedy'` (default: best single substitution a step) or `'genetic'` (a seeded population). */
+  strategy?: 'greedy' | 'genetic';
+  population?: number;
+  generations?: number;
+  /** The genetic algorithm's seed: the same seed, the same designs (here and in `crmnet design --seed`). */
+  seed?: number;
+}
+
+export interface DesignStep {
+  sequence: string;
+  prediction: number;
+  /** Every position (0-based) that differs from the start. */
+  changes: { position: number; from: string; to: string }[];
+}
+
 export interface InputSpec {
   /** Positions the network reads. */
   length: number;
@@ -97,6 +123,8 @@ export declare class Predictor {
   /** Predicted expression per sequence, in order. Rejects naming the first bad sequence and position. */
   predict(sequences: string[], options?: PredictOptions): Promise<Float32Array>;
   saliency(sequence: string): Promise<SaliencyResult>;
+  /** In-silico evolution toward a goal under constraints (`crmnet design`): the start, then each step's best, each closer to the goal. */
+  design(sequence: string, options?: DesignOptions): Promise<DesignStep[]>;
   /** Split by position among the workers, when there are several. */
   mutagenesis(sequence: string, options?: { batchSize?: number }): Promise<MutagenesisResult>;
   info(): Info;

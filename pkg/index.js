@@ -133,6 +133,19 @@ export class Predictor {
     return this.#open().saliency(sequence);
   }
 
+  /**
+   * In-silico evolution toward `goal` ('max', 'min' or a value) under constraints, as
+   * `crmnet design`: `[{ sequence, prediction, changes }]`, the start first, each step closer.
+   * @param {string} sequence
+   * @param {{ goal?: 'max' | 'min' | number, maxChanges?: number, forbid?: string[],
+   *   gcRange?: [number, number], changeFlanks?: boolean, strategy?: 'greedy' | 'genetic',
+   *   population?: number, generations?: number, seed?: number }} [options]
+   */
+  async design(sequence, options = {}) {
+    checkSequence(sequence);
+    return this.#open().design(sequence, options);
+  }
+
   /** Every single-base substitution: `{ reference, length, effects }`, `length x 4` (A C G T). */
   async mutagenesis(sequence, { batchSize = 128 } = {}) {
     checkSequence(sequence);

@@ -157,6 +157,10 @@ export class WorkerPool {
     return this.#take().call('saliency', sequence);
   }
 
+  design(sequence, options) {
+    return this.#take().call('design', sequence, options);
+  }
+
   /**
    * The positions the model reads split among the workers, each predicting the variants of its
    * part.

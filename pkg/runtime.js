@@ -86,6 +86,10 @@ export class ThisThread {
     return this.#call(() => this.#model.saliency(sequence));
   }
 
+  design(sequence, options) {
+    return this.#call(() => this.#model.design(sequence, options));
+  }
+
   /** The substitutions at positions `first` to `end` (clamped to the sequence and the model's input). */
   mutagenesis(sequence, batchSize, first = 0, end = ALL_POSITIONS) {
     return this.#call(() => this.#model.mutagenesis(sequence, batchSize, first, end));

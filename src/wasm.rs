@@ -16,7 +16,9 @@ use crate::data::alphabet::channels;
 use crate::data::construct;
 use crate::data::readers::{Columns, InputFormat, SequenceReader};
 use crate::inference::Predictor;
-use crate::interpret::{mutagenesis_async, saliency_async};
+use crate::interpret::{
+    self, Constraints, Goal, Strategy, design_async, mutagenesis_async, saliency_async,
+};
 use crate::weights;
 
 /// Where the model runs, as `info()` reports it.
@@ -178,6 +180,99 @@ impl Model {
         })
     }
 
+    /// In-silico evolution of `sequence` toward `options.goal` (`'max'`, `'min'` or a number)
+    /// under `options` (`maxChanges`, `forbid`, `gcRange: [low, high]`, `changeFlanks`,
+    /// `strategy: 'greedy' | 'genetic'`, `population`, `generations`, `seed`), as
+    /// `crmnet design` does: resolves `[{ sequence, prediction, changes: [{ position, from,
+    /// to }] }]`, the start first, each step closer to the goal.
+    pub fn design(&self, sequence: String, options: JsValue) -> Promise {
+        let predictor = self.predictor.clone();
+        future_to_promise(async move {
+            let options: DesignOptions = if options.is_undefined() || options.is_null() {
+                DesignOptions::default()
+            } else {
+                // Through JSON: serde-wasm-bindgen reads a struct's known fields only, so a
+                // misspelt option would be ignored rather than refused.
+                serde_wasm_bindgen::from_value::<serde_json::Value>(options)
+                    .map_err(|e| e.to_string())
+                    .and_then(|value| serde_json::from_value(value).map_err(|e| e.to_string()))
+                    .map_err(|e| error(format!("design options: {e}")))?
+            };
+            let codes = encode_all(std::slice::from_ref(&sequence), 0)?.remove(0);
+            let goal: Goal = match &options.goal {
+                None => Goal::Maximise,
+                Some(GoalOption::Value(value)) if value.is_finite() => Goal::Reach(*value),
+                Some(GoalOption::Value(value)) => {
+                    return Err(error(format!("goal {value}: not a finite number")));
+                }
+                Some(GoalOption::Name(name)) => name.parse().map_err(error)?,
+            };
+            let forbidden = options
+                .forbid
+                .iter()
+                .map(|text| interpret::site(text))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(error)?;
+            let gc = options
+                .gc_range
+                .map(|(low, high)| interpret::gc_range(low, high))
+                .transpose()
+                .map_err(error)?;
+            let keep = if options.change_flanks {
+                Vec::new()
+            } else {
+                interpret::flank_positions(&predictor.card().input, &sequence)
+            };
+            let strategy = match options.strategy.as_deref() {
+                None | Some("greedy") => Strategy::Greedy,
+                Some("genetic") => Strategy::Genetic {
+                    population: options.population.unwrap_or(interpret::DEFAULT_POPULATION),
+                    generations: options
+                        .generations
+                        .unwrap_or(interpret::DEFAULT_GENERATIONS),
+                },
+                Some(other) => {
+                    return Err(error(format!("strategy {other:?}: greedy or genetic")));
+                }
+            };
+            let constraints = Constraints {
+                max_substitutions: options
+                    .max_changes
+                    .unwrap_or(interpret::DEFAULT_MAX_SUBSTITUTIONS),
+                keep,
+                forbidden,
+                gc,
+            };
+            let trajectory = design_async(
+                &predictor,
+                &codes,
+                goal,
+                &constraints,
+                strategy,
+                options.seed.unwrap_or(0),
+                |_, _| {},
+            )
+            .await
+            .map_err(error)?;
+            let letter = |code: u8| crate::data::alphabet::LETTERS[usize::from(code)].to_string();
+            let steps: Vec<serde_json::Value> = trajectory
+                .iter()
+                .map(|step| {
+                    serde_json::json!({
+                        "sequence": step.sequence.iter().map(|&c| letter(c)).collect::<String>(),
+                        "prediction": step.prediction,
+                        "changes": step.changes.iter().map(|&(position, from, to)| serde_json::json!({
+                            "position": position, "from": letter(from), "to": letter(to),
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            steps
+                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+                .map_err(error)
+        })
+    }
+
     /// `{ backend, card }`: where the model runs and its model card.
     pub fn info(&self) -> Result<JsValue, JsValue> {
         let info = serde_json::json!({
@@ -214,6 +309,30 @@ pub fn read_sequences(bytes: Vec<u8>, name: String) -> Result<JsValue, JsValue> 
     records
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(error)
+}
+
+/// `design`'s options, as JavaScript names them.
+#[derive(serde::Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DesignOptions {
+    goal: Option<GoalOption>,
+    max_changes: Option<usize>,
+    #[serde(default)]
+    forbid: Vec<String>,
+    gc_range: Option<(f64, f64)>,
+    #[serde(default)]
+    change_flanks: bool,
+    strategy: Option<String>,
+    population: Option<usize>,
+    generations: Option<usize>,
+    seed: Option<u64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum GoalOption {
+    Value(f32),
+    Name(String),
 }
 
 /// The promoter construct of the measured libraries: `{ flank5, flank3, variableLength }`.

@@ -90,6 +90,32 @@ test('imported Xpresso (10.5 kb, half-life features) predicts what the native CL
   xpresso.close();
 });
 
+test('design: the same seed gives the native command line\'s trajectory, within its constraints', async () => {
+  const start = sequences[0];
+  const file = join(mkdtempSync(join(tmpdir(), 'crmnet-')), 'start.fa');
+  writeFileSync(file, `>s\n${start}\n`);
+  const flags = ['--max-changes', '4', '--forbid', 'TTTTTTTT', '--gc-min', '0.3', '--gc-max', '0.5'];
+  for (const [strategy, extra, options] of [
+    ['greedy', [], {}],
+    ['genetic', ['--goal', '10', '--population', '24', '--generations', '6', '--seed', '7'], { goal: 10, population: 24, generations: 6, seed: 7 }],
+  ]) {
+    const expected = tsv(native(['design', '--input', file, '--strategy', strategy, ...flags, ...extra]));
+    const steps = await predictor.design(start, {
+      strategy, maxChanges: 4, forbid: ['TTTTTTTT'], gcRange: [0.3, 0.5], ...options,
+    });
+    assert.deepEqual(steps.map((s) => s.sequence), expected.map((row) => row.sequence), strategy);
+    steps.forEach((step, i) => {
+      assert.ok(Math.abs(step.prediction - Number(expected[i].prediction)) < 1e-4);
+      const written = step.changes.map((c) => `${c.from}${c.position + 1}${c.to}`).join(',');
+      assert.equal(written, expected[i].changes);
+      assert.ok(step.changes.every((c) => c.position >= 17 && c.position < 97), 'the flanks are kept');
+    });
+  }
+  await assert.rejects(predictor.design(start, { goal: 'most' }), /expected max, min or a number/);
+  await assert.rejects(predictor.design(start, { gcRange: [0.6, 0.2] }), /a range within 0-1/);
+  await assert.rejects(predictor.design(start, { sneaky: 1 }), /unknown field/);
+});
+
 test('predictions equal the native CLI on all 3,733 native-complex sequences within 1e-4', async () => {
   const expected = tsv(native(['predict', '--input', nativeTest])).map((row) => Number(row.prediction));
   let progressCalls = 0;

@@ -5,10 +5,10 @@
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 
-use crmnet::data::alphabet::{self, LETTERS};
+use crmnet::data::alphabet::LETTERS;
 use crmnet::interpret::{self, Constraints, Goal, Strategy};
 use crmnet::output::{FillError, write_atomically};
 
@@ -32,10 +32,10 @@ pub struct DesignArgs {
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// `max`, `min`, or a predicted value to reach.
-    #[arg(long, default_value = "max", value_parser = parse_goal)]
+    #[arg(long, default_value = "max", value_parser = |text: &str| text.parse::<Goal>())]
     goal: Goal,
     /// At most this many substitutions from the start.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = interpret::DEFAULT_MAX_SUBSTITUTIONS)]
     max_changes: usize,
     /// Sites that must not appear (A C G T), repeatable; a site already in the start may stay.
     #[arg(long)]
@@ -53,10 +53,10 @@ pub struct DesignArgs {
     #[arg(long, value_enum, default_value_t = StrategyName::Greedy)]
     strategy: StrategyName,
     /// Variants per generation (genetic).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = interpret::DEFAULT_POPULATION)]
     population: usize,
     /// Generations (genetic).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = interpret::DEFAULT_GENERATIONS)]
     generations: usize,
     /// Seed of the genetic algorithm's draws: the same seed gives the same designs.
     #[arg(long, default_value_t = 0)]
@@ -65,34 +65,18 @@ pub struct DesignArgs {
     model: ModelArgs,
 }
 
-fn parse_goal(text: &str) -> Result<Goal, String> {
-    match text {
-        "max" => Ok(Goal::Maximise),
-        "min" => Ok(Goal::Minimise),
-        value => value
-            .parse::<f32>()
-            .ok()
-            .filter(|v| v.is_finite())
-            .map(Goal::Reach)
-            .ok_or_else(|| format!("goal {value:?}: expected max, min or a number")),
-    }
-}
-
 pub fn run(args: DesignArgs) -> Result<()> {
     let forbidden = args
         .forbid
         .iter()
-        .map(|site| match alphabet::channels(site) {
-            Ok(codes) if codes.iter().all(|&c| usize::from(c) < interpret::BASES) => Ok(codes),
-            _ => bail!("--forbid {site:?}: a site is written with A, C, G and T"),
-        })
+        .map(|text| interpret::site(text).map_err(|e| anyhow!("--forbid: {e}")))
         .collect::<Result<Vec<_>>>()?;
-    if let (Some(low), Some(high)) = (args.gc_min, args.gc_max) {
-        let share = 0.0..=1.0;
-        if low > high || !share.contains(&low) || !share.contains(&high) {
-            bail!("--gc-min {low} and --gc-max {high}: a range within 0-1");
+    let gc = match (args.gc_min, args.gc_max) {
+        (Some(low), Some(high)) => {
+            Some(interpret::gc_range(low, high).map_err(|e| anyhow!("--gc-min/--gc-max: {e}"))?)
         }
-    }
+        _ => None,
+    };
     let strategy = match args.strategy {
         StrategyName::Greedy => Strategy::Greedy,
         StrategyName::Genetic => Strategy::Genetic {
@@ -101,12 +85,6 @@ pub fn run(args: DesignArgs) -> Result<()> {
         },
     };
     let predictor = args.model.load()?;
-    let flanks = predictor
-        .card()
-        .input
-        .flanks
-        .clone()
-        .filter(|_| !args.change_flanks);
     let reader = args.input.open(&[])?;
     let source = reader.source_name().to_string();
     let write = |out: &mut dyn Write| -> Result<usize> {
@@ -114,21 +92,16 @@ pub fn run(args: DesignArgs) -> Result<()> {
         let mut written = 0;
         for record in reader {
             let record = record?;
-            let upper = record.sequence.to_ascii_uppercase();
-            let mut keep = Vec::new();
-            if let Some([flank5, flank3]) = &flanks {
-                if upper.starts_with(flank5.as_str()) {
-                    keep.push(0..flank5.len());
-                }
-                if upper.ends_with(flank3.as_str()) {
-                    keep.push(upper.len() - flank3.len()..upper.len());
-                }
-            }
+            let keep = if args.change_flanks {
+                Vec::new()
+            } else {
+                interpret::flank_positions(&predictor.card().input, &record.sequence)
+            };
             let constraints = Constraints {
                 max_substitutions: args.max_changes,
                 keep,
                 forbidden: forbidden.clone(),
-                gc: args.gc_min.zip(args.gc_max),
+                gc,
             };
             let trajectory = interpret::design(
                 &predictor,

@@ -9,8 +9,15 @@
 use std::ops::Range;
 
 use super::BASES;
+use crate::data::alphabet::{self, InputSpec};
 use crate::inference::{Predictor, ReadbackError};
 use crate::random::SplitMix;
+
+/// Substitutions allowed by default.
+pub const DEFAULT_MAX_SUBSTITUTIONS: usize = 5;
+/// The genetic algorithm's default population and generations.
+pub const DEFAULT_POPULATION: usize = 64;
+pub const DEFAULT_GENERATIONS: usize = 20;
 
 /// What the design aims for.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -19,6 +26,24 @@ pub enum Goal {
     Minimise,
     /// A predicted value as close as possible to this one.
     Reach(f32),
+}
+
+impl std::str::FromStr for Goal {
+    type Err = String;
+
+    /// `max`, `min`, or a number to reach.
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "max" => Ok(Goal::Maximise),
+            "min" => Ok(Goal::Minimise),
+            value => value
+                .parse::<f32>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .map(Goal::Reach)
+                .ok_or_else(|| format!("goal {value:?}: expected max, min or a number")),
+        }
+    }
 }
 
 impl Goal {
@@ -44,6 +69,42 @@ pub struct Constraints {
     pub forbidden: Vec<Vec<u8>>,
     /// The G+C share of the whole sequence stays in this range.
     pub gc: Option<(f64, f64)>,
+}
+
+/// A forbidden site as alphabet channels, or why it cannot be one.
+pub fn site(text: &str) -> Result<Vec<u8>, String> {
+    match alphabet::channels(text) {
+        Ok(codes) if codes.iter().all(|&c| usize::from(c) < BASES) => Ok(codes),
+        _ => Err(format!(
+            "site {text:?}: a site is written with A, C, G and T"
+        )),
+    }
+}
+
+/// The positions of `sequence` in the constant flanks of the library a model was made for
+/// (`input.flanks`), where the sequence carries them: what design keeps by default.
+pub fn flank_positions(input: &InputSpec, sequence: &str) -> Vec<Range<usize>> {
+    let Some([flank5, flank3]) = &input.flanks else {
+        return Vec::new();
+    };
+    let upper = sequence.to_ascii_uppercase();
+    let mut kept = Vec::new();
+    if upper.starts_with(flank5.as_str()) {
+        kept.push(0..flank5.len());
+    }
+    if upper.ends_with(flank3.as_str()) {
+        kept.push(upper.len() - flank3.len()..upper.len());
+    }
+    kept
+}
+
+/// A G+C range, or why it is not one.
+pub fn gc_range(low: f64, high: f64) -> Result<(f64, f64), String> {
+    let share = 0.0..=1.0;
+    if low > high || !share.contains(&low) || !share.contains(&high) {
+        return Err(format!("G+C range {low}-{high}: a range within 0-1"));
+    }
+    Ok((low, high))
 }
 
 impl Constraints {

@@ -7,7 +7,10 @@ mod saliency;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub use design::design;
-pub use design::{Constraints, DesignStep, Goal, Strategy, design_async};
+pub use design::{
+    Constraints, DEFAULT_GENERATIONS, DEFAULT_MAX_SUBSTITUTIONS, DEFAULT_POPULATION, DesignStep,
+    Goal, Strategy, design_async, flank_positions, gc_range, site,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use mutagenesis::mutagenesis;
 pub use mutagenesis::{Mutagenesis, mutagenesis_async};
