@@ -340,6 +340,10 @@ fn info_prints_the_published_counts() {
     let run = crmnet(&["info", "--arch", "xpresso"], None);
     let text = String::from_utf8(run.stdout).unwrap();
     assert!(text.contains("112485 (112485 trainable)"), "{text}");
+    assert!(
+        text.contains("input: each sequence centred on position 7000; unknown bases read as zeros; features utr5_length,"),
+        "{text}"
+    );
     let unknown = crmnet(&["info", "--arch", "resnet"], None);
     assert!(!unknown.status.success());
     assert!(

@@ -53,6 +53,22 @@ pub fn run(args: InfoArgs) -> Result<()> {
         "sequence length: {} nt, alphabet {}",
         card.sequence_length, card.alphabet
     )?;
+    let input = &card.input;
+    let placement = match input.anchor.as_str() {
+        "5'" => "from the 5' end".to_string(),
+        "3'" => "up to the 3' end".to_string(),
+        _ => format!("centred on position {}", input.centre.unwrap_or(0)),
+    };
+    writeln!(
+        out,
+        "input: each sequence {placement}; unknown bases read as {}{}",
+        input.unknown_bases,
+        if input.features.is_empty() {
+            String::new()
+        } else {
+            format!("; features {}", input.features.join(", "))
+        }
+    )?;
     // Stages in the order data flows through them, as the architecture lists them.
     for (stage, _) in Network::new(&card.architecture, &device)?.stages() {
         let count = counts.stages.get(stage).copied().unwrap_or(0);
