@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use burn::prelude::*;
-use serde_json::Value;
 
 use super::{ImportError, KerasModel, Layer, assign};
 use crate::model::{DeepAtt, DeepAttConfig};
@@ -23,22 +22,7 @@ impl KerasModel {
         let attention = self.one_layer("MultiHeadAttention")?;
         let dense = self.layers_of("Dense");
         let input = self.layers_of("InputLayer");
-        // An integer of a layer's configuration (`config` may be a wrapped layer's), or of its
-        // first element (Keras writes `kernel_size: [30]`).
-        let integer = |layer: &Layer, config: &Value, key: &str| -> Result<usize, ImportError> {
-            let value = &config[key];
-            value
-                .as_u64()
-                .or_else(|| value[0].as_u64())
-                .map(|v| v as usize)
-                .ok_or_else(|| {
-                    self.unsupported(format!(
-                        "layer {}: no integer {key} in its config",
-                        layer.name
-                    ))
-                })
-        };
-        let number = |layer: &Layer, key: &str| integer(layer, &layer.config, key);
+        let number = |layer: &Layer, key: &str| self.integer(layer, &layer.config, key);
         let sequence_length = input
             .first()
             .and_then(|layer| layer.config["batch_input_shape"][1].as_u64())
@@ -57,7 +41,7 @@ impl KerasModel {
             .with_filters(number(conv, "filters")?)
             .with_kernel_size(number(conv, "kernel_size")?)
             .with_pool_size(number(pool, "pool_size")?)
-            .with_lstm_units(integer(lstm, &lstm.config["layer"]["config"], "units")?)
+            .with_lstm_units(self.integer(lstm, &lstm.config["layer"]["config"], "units")?)
             .with_heads(number(attention, "head_num")?)
             .with_dense_units(
                 dense_hidden

@@ -237,6 +237,22 @@ impl KerasModel {
         }
     }
 
+    /// An integer of a layer's configuration (`config` may be a wrapped layer's), or of its
+    /// first element (Keras writes `kernel_size: [30]`).
+    fn integer(&self, layer: &Layer, config: &Value, key: &str) -> Result<usize, ImportError> {
+        let value = &config[key];
+        value
+            .as_u64()
+            .or_else(|| value[0].as_u64())
+            .map(|v| v as usize)
+            .ok_or_else(|| {
+                self.unsupported(format!(
+                    "layer {}: no integer {key} in its config",
+                    layer.name
+                ))
+            })
+    }
+
     fn layers_of(&self, class: &str) -> Vec<&Layer> {
         self.layers.iter().filter(|l| l.class == class).collect()
     }

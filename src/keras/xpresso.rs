@@ -62,19 +62,7 @@ impl KerasModel {
             ));
         }
         let text = |layer: &Layer, key: &str| layer.config[key].as_str().unwrap_or("").to_string();
-        let integer = |layer: &Layer, key: &str| -> Result<usize, ImportError> {
-            let value = &layer.config[key];
-            value
-                .as_u64()
-                .or_else(|| value[0].as_u64())
-                .map(|v| v as usize)
-                .ok_or_else(|| {
-                    self.unsupported(format!(
-                        "layer {}: no integer {key} in its config",
-                        layer.name
-                    ))
-                })
-        };
+        let integer = |layer: &Layer, key: &str| self.integer(layer, &layer.config, key);
         let convs = self.layers_of("Conv1D");
         let pools = self.layers_of("MaxPooling1D");
         if convs.len() != pools.len() {

@@ -4,12 +4,13 @@
 //! The published network is the authors' "Camformer (Original)", 16.6 M parameters, trained in
 //! PyTorch; its trained weights are not public, so here it trains like any other architecture.
 
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear};
+use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::config::ConfigError;
-use super::layers::{Layout, SameConv, dropout, max_pool, normalise, same_conv_he};
+use super::config::{ConfigError, check_dropout_rates, check_output_affine};
+use super::flops::dense_flops;
+use super::layers::{Layout, SameConv, dropout, he_dense, max_pool, normalise, same_conv_he};
 
 /// Hyper-parameters of Camformer. The defaults are the published model.
 #[derive(Config, Debug, PartialEq)]
@@ -135,14 +136,8 @@ impl CamformerConfig {
                 ));
             }
         }
-        let probabilities = [self.dropout, self.dense_dropout];
-        if probabilities.iter().any(|p| !(0.0..1.0).contains(p)) {
-            return fail("dropout rates must lie in [0, 1)".into());
-        }
-        if !(self.output_scale.is_finite() && self.output_shift.is_finite()) {
-            return fail("the output scale and shift must be finite".into());
-        }
-        Ok(())
+        check_dropout_rates(&[self.dropout, self.dense_dropout])?;
+        check_output_affine(self.output_scale, self.output_shift)
     }
 
     /// Floating-point operations of one sequence's forward pass, a multiply-add counted as two:
@@ -155,12 +150,7 @@ impl CamformerConfig {
             total += 2 * length * channels * filters as u64 * self.kernel_size as u64;
             (length, channels) = (output_length as u64, filters as u64);
         }
-        let mut inputs = self.flattened() as u64;
-        for &units in self.dense_units.iter().chain([&1]) {
-            total += 2 * inputs * units as u64;
-            inputs = units as u64;
-        }
-        total
+        total + dense_flops(self.flattened(), &self.dense_units)
     }
 }
 
@@ -260,17 +250,5 @@ impl Camformer {
             ("convolutions", self.blocks.num_params()),
             ("dense", self.hidden.num_params() + self.output.num_params()),
         ]
-    }
-}
-
-/// A dense layer as the authors initialise theirs: He-normal weights (fan in), zero bias.
-fn he_dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
-    let he = Initializer::KaimingNormal {
-        gain: 2f64.sqrt(),
-        fan_out_only: false,
-    };
-    Linear {
-        weight: he.init_with([inputs, outputs], Some(inputs), None, device),
-        bias: Some(Initializer::Zeros.init([outputs], device)),
     }
 }

@@ -194,16 +194,30 @@ impl CrmnetConfig {
                 self.transformer_blocks
             ));
         }
-        let probabilities = self.mlp_dropout.iter().chain([&self.dropout]);
-        if probabilities.clone().any(|p| !(0.0..1.0).contains(p)) {
-            return fail("dropout rates must lie in [0, 1)".into());
-        }
+        check_dropout_rates(self.mlp_dropout.iter().chain([&self.dropout]))?;
         if self.layer_norm_epsilon.is_nan() || self.layer_norm_epsilon <= 0.0 {
             return fail("layer-norm epsilon must be positive".into());
         }
-        if !(self.output_scale.is_finite() && self.output_shift.is_finite()) {
-            return fail("the output scale and shift must be finite".into());
-        }
-        Ok(())
+        check_output_affine(self.output_scale, self.output_shift)
     }
+}
+
+/// Refuses a dropout rate outside [0, 1) (every architecture's check).
+pub(super) fn check_dropout_rates<'a>(
+    rates: impl IntoIterator<Item = &'a f64>,
+) -> Result<(), ConfigError> {
+    if rates.into_iter().any(|p| !(0.0..1.0).contains(p)) {
+        return Err(ConfigError("dropout rates must lie in [0, 1)".into()));
+    }
+    Ok(())
+}
+
+/// Refuses an output affine map (`y * scale + shift`) that is not finite.
+pub(super) fn check_output_affine(scale: f64, shift: f64) -> Result<(), ConfigError> {
+    if !(scale.is_finite() && shift.is_finite()) {
+        return Err(ConfigError(
+            "the output scale and shift must be finite".into(),
+        ));
+    }
+    Ok(())
 }

@@ -5,12 +5,13 @@
 //! from scratch it is a small, fast student.
 
 use burn::nn::conv::{Conv1d, Conv1dConfig};
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
+use burn::nn::{Dropout, DropoutConfig, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::config::ConfigError;
-use super::layers::{dense, dropout};
+use super::config::{ConfigError, check_output_affine};
+use super::flops::dense_flops;
+use super::layers::{dense, dropout, he_normal};
 use super::recurrent::BidirectionalLstm;
 use super::relu_attention::ReluAttention;
 use crate::data::alphabet::N;
@@ -83,10 +84,7 @@ impl DeepAttConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             return fail("dropout must lie in [0, 1)".into());
         }
-        if !(self.output_scale.is_finite() && self.output_shift.is_finite()) {
-            return fail("the output scale and shift must be finite".into());
-        }
-        Ok(())
+        check_output_affine(self.output_scale, self.output_shift)
     }
 
     /// Floating-point operations of one sequence's forward pass, a multiply-add counted as two.
@@ -98,12 +96,7 @@ impl DeepAttConfig {
         let conv = 2 * conv_positions * 4 * self.filters as u64 * self.kernel_size as u64;
         let lstm = 2 * 2 * steps * (self.filters as u64 + units) * 4 * units;
         let attention = 2 * steps * width * width * 4 + 2 * 2 * steps * steps * width;
-        let mut dense = 0;
-        let mut inputs = steps * width;
-        for &units in self.dense_units.iter().chain([&1]) {
-            dense += 2 * inputs * units as u64;
-            inputs = units as u64;
-        }
+        let dense = dense_flops((steps * width) as usize, &self.dense_units);
         conv + lstm + attention + dense
     }
 }
@@ -127,12 +120,8 @@ pub struct DeepAtt {
 impl DeepAtt {
     pub fn new(config: &DeepAttConfig, device: &Device) -> Result<Self, ConfigError> {
         config.validate()?;
-        let he = Initializer::KaimingNormal {
-            gain: 2f64.sqrt(),
-            fan_out_only: false,
-        };
         let conv = Conv1dConfig::new(4, config.filters, config.kernel_size)
-            .with_initializer(he)
+            .with_initializer(he_normal())
             .init(device);
         let width = 2 * config.lstm_units;
         let mut inputs = config.steps() * width;

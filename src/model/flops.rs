@@ -54,11 +54,18 @@ impl CrmnetConfig {
             total += conv_se(length, channels, filters as u64);
             channels = filters as u64;
         }
-        let mut width = channels * length;
-        for &units in &self.mlp_units {
-            total += 2 * width * units as u64;
-            width = units as u64;
-        }
-        total + 2 * width
+        total + dense_flops((channels * length) as usize, &self.mlp_units)
     }
+}
+
+/// A dense head's multiply-adds (two operations each): `inputs` through the `hidden` widths to
+/// one output.
+pub(super) fn dense_flops(inputs: usize, hidden: &[usize]) -> u64 {
+    let mut inputs = inputs as u64;
+    let mut total = 0;
+    for &units in hidden.iter().chain([&1]) {
+        total += 2 * inputs * units as u64;
+        inputs = units as u64;
+    }
+    total
 }

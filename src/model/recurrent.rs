@@ -8,6 +8,8 @@ use burn::nn::{Initializer, Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::{hard_sigmoid, tanh};
 
+use super::layers::he_normal;
+
 const HARD_SIGMOID_SLOPE: f64 = 0.2;
 const HARD_SIGMOID_OFFSET: f64 = 0.5;
 
@@ -26,10 +28,7 @@ impl HardSigmoidLstm {
     /// for the forget gate's, which starts at one (`unit_forget_bias`).
     pub fn new(inputs: usize, units: usize, device: &Device) -> Self {
         let mut input = LinearConfig::new(inputs, 4 * units)
-            .with_initializer(Initializer::KaimingNormal {
-                gain: 2f64.sqrt(),
-                fan_out_only: false,
-            })
+            .with_initializer(he_normal())
             .init(device);
         let forget_bias: Vec<f32> = (0..4 * units)
             .map(|i| {

@@ -7,7 +7,8 @@ use burn::nn::{Dropout, DropoutConfig, Initializer, Linear};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
-use super::config::ConfigError;
+use super::config::{ConfigError, check_dropout_rates, check_output_affine};
+use super::flops::dense_flops;
 use super::layers::{Layout, SameConv, dense, dropout, max_pool, same_conv};
 
 /// The paper's eight half-life features, in the authors' column order: log10 lengths of the
@@ -119,13 +120,8 @@ impl XpressoConfig {
         if self.features.iter().any(|name| name.trim().is_empty()) {
             return fail("feature names must not be empty".into());
         }
-        if self.dense_dropout.iter().any(|p| !(0.0..1.0).contains(p)) {
-            return fail("dropout rates must lie in [0, 1)".into());
-        }
-        if !(self.output_scale.is_finite() && self.output_shift.is_finite()) {
-            return fail("the output scale and shift must be finite".into());
-        }
-        Ok(())
+        check_dropout_rates(&self.dense_dropout)?;
+        check_output_affine(self.output_scale, self.output_shift)
     }
 
     /// Floating-point operations of one sequence's forward pass, a multiply-add counted as two:
@@ -142,12 +138,7 @@ impl XpressoConfig {
             total += 2 * length * channels * filters as u64 * kernel as u64;
             (length, channels) = (length / pool as u64, filters as u64);
         }
-        let mut inputs = self.dense_inputs() as u64;
-        for &units in self.dense_units.iter().chain([&1]) {
-            total += 2 * inputs * units as u64;
-            inputs = units as u64;
-        }
-        total
+        total + dense_flops(self.dense_inputs(), &self.dense_units)
     }
 }
 

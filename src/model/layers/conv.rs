@@ -8,7 +8,7 @@ use burn::tensor::activation::relu;
 use burn::tensor::module::conv1d;
 use burn::tensor::ops::{ConvOptions, PadMode};
 
-use super::init::glorot;
+use super::init::{glorot, he_normal};
 use super::layout::{Layout, WeightLayout};
 
 /// A convolution with TensorFlow's `same` padding (asymmetric, more on the right, for strided
@@ -59,12 +59,8 @@ pub fn same_conv_he(
     kernel_size: usize,
     device: &Device,
 ) -> SameConv {
-    let he = Initializer::KaimingNormal {
-        gain: 2f64.sqrt(),
-        fan_out_only: false,
-    };
     SameConv {
-        weight: he.init_with(
+        weight: he_normal().init_with(
             [channels_out, channels_in, kernel_size],
             Some(channels_in * kernel_size),
             None,

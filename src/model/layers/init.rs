@@ -20,6 +20,22 @@ fn zeros(size: usize, device: &Device) -> Option<Param<Tensor<1>>> {
     Some(Initializer::Zeros.init([size], device))
 }
 
+/// He-normal (PyTorch's `kaiming_normal_` and Keras' `he_normal`, fan in, ReLU gain).
+pub fn he_normal() -> Initializer {
+    Initializer::KaimingNormal {
+        gain: 2f64.sqrt(),
+        fan_out_only: false,
+    }
+}
+
+/// A dense layer as PyTorch models initialise theirs for ReLU: He-normal weights, zero bias.
+pub fn he_dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
+    Linear {
+        weight: he_normal().init_with([inputs, outputs], Some(inputs), None, device),
+        bias: zeros(outputs, device),
+    }
+}
+
 /// A dense layer.
 pub fn dense(inputs: usize, outputs: usize, device: &Device) -> Linear {
     let mut linear = LinearConfig::new(inputs, outputs).init(device);

@@ -14,7 +14,7 @@ mod upsampling;
 
 pub use conv::{SameConv, same_conv, same_conv_he};
 pub use dropout::dropout;
-pub use init::{batch_norm, dense};
+pub use init::{batch_norm, dense, he_dense, he_normal};
 pub use layout::Layout;
 pub use norm::{batch_norm_train_channels_last, learns_from_batch, normalise};
 pub use pool::max_pool;
