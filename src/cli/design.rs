@@ -2,7 +2,7 @@
 //! constraints; the trajectory (each step's best sequence, its prediction and its changes from
 //! the start) as TSV.
 
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
@@ -10,10 +10,9 @@ use clap::{Args, ValueEnum};
 
 use crmnet::data::alphabet::LETTERS;
 use crmnet::interpret::{self, Constraints, Goal, Strategy};
-use crmnet::output::{FillError, write_atomically};
 
 use crate::args::{InputArgs, ModelArgs};
-use crate::predict::{report_done, tsv_field};
+use crate::predict::{tsv_field, write_output};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum StrategyName {
@@ -110,7 +109,6 @@ pub fn run(args: DesignArgs) -> Result<()> {
                 &constraints,
                 strategy,
                 args.seed,
-                |_, _| {},
             )?;
             let id = tsv_field(&record.id);
             for (index, step) in trajectory.iter().enumerate() {
@@ -146,10 +144,5 @@ pub fn run(args: DesignArgs) -> Result<()> {
         out.flush()?;
         Ok(written)
     };
-    let written = match &args.output {
-        Some(path) => write_atomically(path, |out| write(out).map_err(FillError::Fill))?,
-        None => write(&mut BufWriter::new(io::stdout().lock()))?,
-    };
-    report_done(written, &source, args.output.as_deref());
-    Ok(())
+    write_output(args.output.as_deref(), &source, write)
 }

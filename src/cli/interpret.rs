@@ -1,17 +1,16 @@
 //! `crmnet saliency` and `crmnet mutagenesis`: one row per position of every sequence, with the
 //! input x gradient scores or the predicted change of each single-base substitution.
 
-use std::io::{self, BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 use clap::Args;
 
 use crmnet::interpret;
-use crmnet::output::{FillError, write_atomically};
 
 use crate::args::{InputArgs, ModelArgs};
-use crate::predict::{report_done, tsv_field};
+use crate::predict::{tsv_field, write_output};
 
 #[derive(Args)]
 pub struct InterpretArgs {
@@ -74,10 +73,5 @@ pub fn run(args: InterpretArgs, method: Interpretation) -> Result<()> {
         out.flush()?;
         Ok(written)
     };
-    let written = match &args.output {
-        Some(path) => write_atomically(path, |out| write(out).map_err(FillError::Fill))?,
-        None => write(&mut BufWriter::new(io::stdout().lock()))?,
-    };
-    report_done(written, &source, args.output.as_deref());
-    Ok(())
+    write_output(args.output.as_deref(), &source, write)
 }

@@ -67,33 +67,28 @@ pub fn run(args: PredictArgs) -> Result<()> {
             Box::new(reader.skip(range.start).take(range.len()))
         }
     };
-    match &args.output {
-        Some(path) => {
-            let written = write_atomically(path, |out| {
-                write_predictions(records, &source, &predictor, &args, out).map_err(FillError::Fill)
-            })?;
-            report_done(written, &source, Some(path));
-        }
-        None => {
-            let stdout = io::stdout();
-            let written = write_predictions(
-                records,
-                &source,
-                &predictor,
-                &args,
-                &mut BufWriter::new(stdout.lock()),
-            )?;
-            report_done(written, &source, None);
-        }
-    }
-    Ok(())
+    write_output(args.output.as_deref(), &source, |out| {
+        write_predictions(records, &source, &predictor, &args, out)
+    })
 }
 
-pub fn report_done(written: usize, source: &str, output: Option<&Path>) {
+/// A command's rows, filled by `write` (which returns how many inputs it wrote for), to
+/// `output` atomically (a failure leaves no file) or to standard output; says where they went
+/// when standard error is a terminal.
+pub fn write_output(
+    output: Option<&Path>,
+    source: &str,
+    write: impl FnOnce(&mut dyn Write) -> Result<usize>,
+) -> Result<()> {
+    let written = match output {
+        Some(path) => write_atomically(path, |out| write(out).map_err(FillError::Fill))?,
+        None => write(&mut BufWriter::new(io::stdout().lock()))?,
+    };
     if io::stderr().is_terminal() {
         let target = output.map_or("standard output".to_string(), |p| p.display().to_string());
         eprintln!("crmnet: {written} predictions for {source} written to {target}");
     }
+    Ok(())
 }
 
 /// Streams batches from `reader` through the model into `out`; returns the number of rows.
@@ -102,7 +97,7 @@ fn write_predictions(
     source: &str,
     predictor: &Predictor,
     args: &PredictArgs,
-    out: &mut impl Write,
+    out: &mut dyn Write,
 ) -> Result<usize> {
     let progress = ProgressBar::new_spinner().with_style(
         ProgressStyle::with_template("{spinner} {pos} sequences predicted ({per_sec}, {elapsed})")
