@@ -250,7 +250,6 @@ impl Model {
                 &constraints,
                 strategy,
                 options.seed.unwrap_or(0),
-                |_, _| {},
             )
             .await
             .map_err(error)?;

@@ -198,16 +198,8 @@ fn greedy_design_climbs_at_every_step_within_the_constraints() {
     for start in real_sequences(3).iter().filter(|s| s.len() == 110) {
         for goal in [Goal::Maximise, Goal::Minimise] {
             let constraints = library_constraints(4);
-            let trajectory = design(
-                &predictor,
-                start,
-                goal,
-                &constraints,
-                Strategy::Greedy,
-                0,
-                |_, _| {},
-            )
-            .unwrap();
+            let trajectory =
+                design(&predictor, start, goal, &constraints, Strategy::Greedy, 0).unwrap();
             assert!(trajectory.len() > 1, "no step improved");
             assert_respects(start, &trajectory, &constraints);
             for pair in trajectory.windows(2) {
@@ -273,7 +265,6 @@ fn design_never_changes_kept_positions() {
             constraints,
             Strategy::Greedy,
             0,
-            |_, _| {},
         )
         .unwrap()
     };
@@ -297,16 +288,7 @@ fn design_never_changes_kept_positions() {
             generations: 4,
         },
     ] {
-        let trajectory = design(
-            &predictor,
-            start,
-            Goal::Maximise,
-            &kept,
-            strategy,
-            1,
-            |_, _| {},
-        )
-        .unwrap();
+        let trajectory = design(&predictor, start, Goal::Maximise, &kept, strategy, 1).unwrap();
         for step in &trajectory {
             assert!(
                 step.changes.iter().all(|c| !favourite.contains(&c.0)),
@@ -337,7 +319,6 @@ fn genetic_design_is_seeded_and_approaches_its_target() {
             &constraints,
             strategy,
             seed,
-            |_, _| {},
         )
         .unwrap()
     };

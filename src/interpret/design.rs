@@ -114,9 +114,7 @@ impl Constraints {
 
     /// Whether `candidate` (a variant of `start`) respects every constraint.
     pub fn allow(&self, start: &[u8], candidate: &[u8]) -> bool {
-        let changed: Vec<usize> = (0..start.len())
-            .filter(|&p| start[p] != candidate[p])
-            .collect();
+        let changed: Vec<usize> = differing(start, candidate).collect();
         if changed.len() > self.max_substitutions || changed.iter().any(|&p| self.kept(p)) {
             return false;
         }
@@ -163,8 +161,7 @@ pub struct DesignStep {
 }
 
 fn step(start: &[u8], sequence: Vec<u8>, prediction: f32) -> DesignStep {
-    let changes = (0..start.len())
-        .filter(|&p| start[p] != sequence[p])
+    let changes = differing(start, &sequence)
         .map(|p| (p, start[p], sequence[p]))
         .collect();
     DesignStep {
@@ -176,7 +173,7 @@ fn step(start: &[u8], sequence: Vec<u8>, prediction: f32) -> DesignStep {
 
 /// The trajectory from `start` (alphabet channels, A C G T only where changes may happen): the
 /// start, then the best sequence after each step or generation, every one closer to `goal`
-/// than the one before. `progress(done, total)` is called after each step.
+/// than the one before.
 pub async fn design_async(
     predictor: &Predictor,
     start: &[u8],
@@ -184,7 +181,6 @@ pub async fn design_async(
     constraints: &Constraints,
     strategy: Strategy,
     seed: u64,
-    mut progress: impl FnMut(usize, usize),
 ) -> Result<Vec<DesignStep>, ReadbackError> {
     let predict = |sequences: Vec<Vec<u8>>| async move {
         predictor
@@ -195,9 +191,8 @@ pub async fn design_async(
     let mut trajectory = vec![step(start, start.to_vec(), first)];
     match strategy {
         Strategy::Greedy => {
-            let total = constraints.max_substitutions;
             let (mut current, mut best) = (start.to_vec(), first);
-            for done in 1..=total {
+            for _ in 0..constraints.max_substitutions {
                 let candidates: Vec<Vec<u8>> = (0..current.len())
                     .flat_map(|p| (0..BASES as u8).map(move |base| (p, base)))
                     .filter(|&(p, base)| current[p] != base)
@@ -228,7 +223,6 @@ pub async fn design_async(
                 current = candidates[index].clone();
                 best = prediction;
                 trajectory.push(step(start, current.clone(), best));
-                progress(done, total);
             }
         }
         Strategy::Genetic {
@@ -248,12 +242,11 @@ pub async fn design_async(
                 let base = (child[position] as usize + 1 + random.below(BASES - 1)) % BASES;
                 child[position] = base as u8;
                 // Beyond the substitution budget, a random change is undone instead.
-                while changes(start, &child) > constraints.max_substitutions {
-                    let changed: Vec<usize> = free
-                        .iter()
-                        .copied()
-                        .filter(|&p| child[p] != start[p])
-                        .collect();
+                loop {
+                    let changed: Vec<usize> = differing(start, &child).collect();
+                    if changed.len() <= constraints.max_substitutions {
+                        break;
+                    }
                     let undo = changed[random.below(changed.len())];
                     child[undo] = start[undo];
                 }
@@ -261,7 +254,7 @@ pub async fn design_async(
             };
             let mut members: Vec<(Vec<u8>, f32)> = vec![(start.to_vec(), first)];
             let mut best = (start.to_vec(), first);
-            for generation in 1..=generations {
+            for _ in 0..generations {
                 let mut children = Vec::with_capacity(population);
                 let mut attempts = 0;
                 while children.len() < population && attempts < 20 * population {
@@ -290,7 +283,6 @@ pub async fn design_async(
                     best = members[0].clone();
                     trajectory.push(step(start, best.0.clone(), best.1));
                 }
-                progress(generation, generations);
             }
         }
     }
@@ -305,7 +297,6 @@ pub fn design(
     constraints: &Constraints,
     strategy: Strategy,
     seed: u64,
-    progress: impl FnMut(usize, usize),
 ) -> Result<Vec<DesignStep>, ReadbackError> {
     crate::platform::block_on(design_async(
         predictor,
@@ -314,10 +305,10 @@ pub fn design(
         constraints,
         strategy,
         seed,
-        progress,
     ))
 }
 
-fn changes(start: &[u8], sequence: &[u8]) -> usize {
-    start.iter().zip(sequence).filter(|(a, b)| a != b).count()
+/// The positions where `sequence` differs from `start`, in order.
+fn differing<'a>(start: &'a [u8], sequence: &'a [u8]) -> impl Iterator<Item = usize> + 'a {
+    (0..start.len()).filter(|&p| start[p] != sequence[p])
 }
