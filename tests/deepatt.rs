@@ -27,22 +27,6 @@ fn teacher(backend: Backend) -> Predictor {
     Predictor::new(model, card, device)
 }
 
-/// Largest |prediction - published| over the rows of `file`, and the row where it occurs.
-fn largest_difference(predictions: &[f64], published: &[f64]) -> (f64, usize) {
-    assert_eq!(predictions.len(), published.len());
-    predictions
-        .iter()
-        .zip(published)
-        .map(|(a, b)| (a - b).abs())
-        .enumerate()
-        .fold(
-            (0.0, 0),
-            |(worst, at), (row, d)| {
-                if d > worst { (d, row) } else { (worst, at) }
-            },
-        )
-}
-
 #[test]
 fn imported_deepatt_reproduces_the_published_predictions_on_every_row() {
     let teacher = teacher(Backend::Flex);
@@ -59,7 +43,7 @@ fn imported_deepatt_reproduces_the_published_predictions_on_every_row() {
             .into_iter()
             .map(f64::from)
             .collect();
-        let (difference, row) = largest_difference(&predictions, &published);
+        let (difference, row) = common::largest_difference(&predictions, &published);
         assert!(
             difference < TOLERANCE,
             "{file}: row {}: {} predicted, {} published",
@@ -100,7 +84,7 @@ fn import_then_eval_reproduces_the_published_column() {
     assert!(table.contains("\ndeepatt "), "{table}");
     let ours = read_column(&predictions, "prediction");
     let published = common::parse_floats(&common::tsv_columns(file, &["pred_deepatt"])[0]);
-    let (difference, row) = largest_difference(&ours, &published);
+    let (difference, row) = common::largest_difference(&ours, &published);
     assert!(
         difference < TOLERANCE,
         "{file}: row {}: {difference}",

@@ -25,6 +25,7 @@ use burn::prelude::*;
 use crmnet::inference::Predictor;
 use crmnet::keras::KerasModel;
 use crmnet::model::{Network, Preset};
+use crmnet::random::SplitMix;
 use crmnet::weights::{self, ModelCard};
 
 const ROWS: usize = 256;
@@ -164,8 +165,7 @@ fn the_authors_keras_layout_imports_and_predicts_what_keras_predicts() {
             .collect::<Vec<_>>(),
     );
     assert_eq!(keras.len(), ROWS);
-    let spread = keras.iter().cloned().fold(f64::MIN, f64::max)
-        - keras.iter().cloned().fold(f64::MAX, f64::min);
+    let spread = common::spread(&keras);
     assert!(spread > 1.0, "Keras' predictions spread over {spread} only");
 
     for file in [&full, &weights_only] {
@@ -183,15 +183,8 @@ fn the_authors_keras_layout_imports_and_predicts_what_keras_predicts() {
         let ours = predictor
             .predict(channels.iter().map(Vec::as_slice))
             .unwrap();
-        let (difference, row) = ours
-            .iter()
-            .zip(&keras)
-            .map(|(ours, keras)| (f64::from(*ours) - keras).abs())
-            .enumerate()
-            .fold(
-                (0.0, 0),
-                |(worst, at), (row, d)| if d > worst { (d, row) } else { (worst, at) },
-            );
+        let ours_f64: Vec<f64> = ours.iter().map(|&v| f64::from(v)).collect();
+        let (difference, row) = common::largest_difference(&ours_f64, &keras);
         eprintln!("{source}: largest difference from Keras {difference:.2e} (row {row})");
         assert!(
             difference < 1e-4,
@@ -204,11 +197,11 @@ fn the_authors_keras_layout_imports_and_predicts_what_keras_predicts() {
 }
 
 /// A generated promoter of `length` bases: A, C, G, T in both cases with an occasional N or
-/// IUPAC code, from a SplitMix64 stream.
-fn generated_promoter(state: &mut u64, length: usize) -> String {
+/// IUPAC code.
+fn generated_promoter(random: &mut SplitMix, length: usize) -> String {
     (0..length)
         .map(|_| {
-            let draw = splitmix(state);
+            let draw = random.next_u64();
             match draw % 200 {
                 0 => 'N',
                 1 => 'R',
@@ -216,14 +209,6 @@ fn generated_promoter(state: &mut u64, length: usize) -> String {
             }
         })
         .collect()
-}
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 /// Both published models: 24 generated promoters of the full 10,500 nt and 8 shorter ones
@@ -234,15 +219,15 @@ fn splitmix(state: &mut u64) -> u64 {
 fn imported_xpresso_predicts_what_keras_predicts() {
     let dir = tempfile::tempdir().unwrap();
     let teachers = common::teachers_dir().join("xpresso");
-    let mut state = 20;
+    let mut random = SplitMix(20);
     let mut sequences: Vec<String> = (0..24)
-        .map(|_| generated_promoter(&mut state, 10_500))
+        .map(|_| generated_promoter(&mut random, 10_500))
         .collect();
     for length in [500, 1_001, 2_000, 3_333, 4_500, 5_000, 6_001, 7_000] {
-        sequences.push(generated_promoter(&mut state, length));
+        sequences.push(generated_promoter(&mut random, length));
     }
     let features: Vec<f32> = (0..sequences.len() * 6)
-        .map(|_| (splitmix(&mut state) % 4001) as f32 / 1000.0 - 2.0)
+        .map(|_| (random.next_u64() % 4001) as f32 / 1000.0 - 2.0)
         .collect();
     let sequences_path = dir.path().join("sequences.txt");
     let features_path = dir.path().join("features.tsv");
@@ -300,19 +285,9 @@ fn imported_xpresso_predicts_what_keras_predicts() {
                 )
                 .unwrap();
             assert_eq!(ours.len(), keras.len());
-            let spread = keras.iter().cloned().fold(f64::MIN, f64::max)
-                - keras.iter().cloned().fold(f64::MAX, f64::min);
-            let (difference, row) = ours
-                .iter()
-                .zip(&keras)
-                .map(|(ours, keras)| (f64::from(*ours) - keras).abs())
-                .enumerate()
-                .fold(
-                    (0.0, 0),
-                    |(worst, at), (row, d)| {
-                        if d > worst { (d, row) } else { (worst, at) }
-                    },
-                );
+            let spread = common::spread(&keras);
+            let ours_f64: Vec<f64> = ours.iter().map(|&v| f64::from(v)).collect();
+            let (difference, row) = common::largest_difference(&ours_f64, &keras);
             eprintln!(
                 "{species} (features: {with_features}): largest difference from Keras \
                  {difference:.2e} (row {row}), spread {spread:.3}"

@@ -280,6 +280,29 @@ fn after_training_steps_the_model_computes_what_its_weights_say() {
     );
 }
 
+/// The predictions of `weights` on flex (channels last, its own kernels) and on ndarray
+/// (channels first, burn's), each `[inference before, a training pass, inference after]`, the
+/// batch from `encode` on each device.
+fn passes_on_flex_and_ndarray(
+    weights: &[u8],
+    encode: impl Fn(&Device) -> Tensor<3>,
+) -> Vec<[Vec<f32>; 3]> {
+    #[allow(deprecated)]
+    let devices = [Device::flex(), Device::ndarray()];
+    devices
+        .iter()
+        .map(|plain| {
+            let training = plain.clone().autodiff();
+            let (model, _) = crmnet::weights::from_bytes(weights.to_vec(), "test", &training)
+                .expect("weights load");
+            let before = floats(model.valid().forward(encode(plain)));
+            let trained = floats(model.forward(encode(&training)));
+            let after = floats(model.valid().forward(encode(plain)));
+            [before, trained, after]
+        })
+        .collect()
+}
+
 /// A training pass normalises by the batch's statistics and moves the running ones on every
 /// backend: on flex's autodiff device (channels last, its own batch norm) as on ndarray's
 /// (channels first, burn's). Same weights, no dropout: the two agree on the predictions and on
@@ -292,21 +315,7 @@ fn training_passes_normalise_by_the_batch_on_every_backend() {
     let config = tiny_without_dropout();
     let weights = weights_bytes(&config);
     let sequences = real_sequences(6);
-    #[allow(deprecated)]
-    let devices = [Device::flex(), Device::ndarray()];
-    let passes: Vec<[Vec<f32>; 3]> = devices
-        .iter()
-        .map(|plain| {
-            let training = plain.clone().autodiff();
-            let encode = |device: &Device| encode(&sequences, &config, device);
-            let (model, _) = crmnet::weights::from_bytes(weights.clone(), "test", &training)
-                .expect("weights load");
-            let before = floats(model.valid().forward(encode(plain)));
-            let trained = floats(model.forward(encode(&training)));
-            let after = floats(model.valid().forward(encode(plain)));
-            [before, trained, after]
-        })
-        .collect();
+    let passes = passes_on_flex_and_ndarray(&weights, |device| encode(&sequences, &config, device));
     // An untrained network predicts about 1e-4, so differences are measured against its scale.
     let difference = |a: &[f32], b: &[f32]| {
         let scale = b.iter().fold(0f32, |m, y| m.max(y.abs()));
@@ -348,20 +357,7 @@ fn camformer_computes_the_same_in_both_layouts() {
     let window = architecture.input_window();
     let encode =
         |device: &Device| one_hot_batch(sequences.iter().map(Vec::as_slice), window, device);
-    #[allow(deprecated)]
-    let devices = [Device::flex(), Device::ndarray()];
-    let passes: Vec<[Vec<f32>; 3]> = devices
-        .iter()
-        .map(|plain| {
-            let training = plain.clone().autodiff();
-            let (model, _) = crmnet::weights::from_bytes(weights.clone(), "test", &training)
-                .expect("weights load");
-            let before = floats(model.valid().forward(encode(plain)));
-            let trained = floats(model.forward(encode(&training)));
-            let after = floats(model.valid().forward(encode(plain)));
-            [before, trained, after]
-        })
-        .collect();
+    let passes = passes_on_flex_and_ndarray(&weights, encode);
     for (pass, name) in ["inference before", "training", "inference after"]
         .iter()
         .enumerate()

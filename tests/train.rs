@@ -665,21 +665,30 @@ fn export_renames_halves_and_keeps_the_predictions() {
     );
 
     let data = common::data_file("test_native_complex.tsv");
-    let predictions = |weights: &str| -> Vec<f64> {
-        let run = crmnet(&["predict", "-i", &data, "--weights", weights]);
-        assert!(run.status.success());
-        String::from_utf8(run.stdout)
-            .unwrap()
-            .lines()
-            .skip(1)
-            .filter_map(|line| line.rsplit('\t').next()?.parse().ok())
-            .collect()
-    };
-    let (full_p, half_p) = (predictions(full_s), predictions(half_s));
+    let full_p = predictions(&data, full_s);
     assert_eq!(full_p.len(), 3_733);
-    let largest = full_p
+    assert_half_keeps_predictions(&full_p, &predictions(&data, half_s));
+}
+
+/// The prediction column of `crmnet predict`'s TSV output.
+fn prediction_column(tsv: &str) -> Vec<f64> {
+    tsv.lines()
+        .skip(1)
+        .map(|line| line.rsplit('\t').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+/// What `crmnet predict` predicts for `input` with `weights`.
+fn predictions(input: &str, weights: &str) -> Vec<f64> {
+    prediction_column(&succeed(&["predict", "-i", input, "--weights", weights]))
+}
+
+/// Float16 weights predict what their float32 source predicts, to float16's precision.
+fn assert_half_keeps_predictions(full: &[f64], half: &[f64]) {
+    assert_eq!(full.len(), half.len());
+    let largest = full
         .iter()
-        .zip(&half_p)
+        .zip(half)
         .map(|(a, b)| (a - b).abs())
         .fold(0.0, f64::max);
     assert!(largest < 0.05, "float16 moved a prediction by {largest}");
@@ -738,21 +747,9 @@ fn camformer_trains_evaluates_exports_and_predicts() {
         half.to_str().unwrap(),
         "--half",
     ]);
-    let predictions = |weights: &str| -> Vec<f64> {
-        succeed(&["predict", "-i", &data, "--weights", weights])
-            .lines()
-            .skip(1)
-            .map(|line| line.rsplit('\t').next().unwrap().parse().unwrap())
-            .collect()
-    };
-    let (full_p, half_p) = (predictions(best_s), predictions(half.to_str().unwrap()));
+    let full_p = predictions(&data, best_s);
     assert_eq!(full_p.len(), 3000);
-    let largest = full_p
-        .iter()
-        .zip(&half_p)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0, f64::max);
-    assert!(largest < 0.05, "float16 moved a prediction by {largest}");
+    assert_half_keeps_predictions(&full_p, &predictions(&data, half.to_str().unwrap()));
 }
 
 /// Xpresso trains on simulated genes (10.5 kb, eight half-life features, `crmnet simulate
@@ -796,17 +793,10 @@ fn xpresso_trains_on_simulated_genes_with_their_features() {
     );
     let exported = dir.path().join("xpresso.bpk");
     succeed(&["export", "--from", best_s, "-o", exported.to_str().unwrap()]);
-    let predictions = |weights: &str, input: &str| -> Vec<String> {
-        succeed(&["predict", "-i", input, "--weights", weights])
-            .lines()
-            .skip(1)
-            .map(|line| line.rsplit('\t').next().unwrap().to_string())
-            .collect()
-    };
-    let with_features = predictions(best_s, data_s);
+    let with_features = predictions(data_s, best_s);
     assert_eq!(
         with_features,
-        predictions(exported.to_str().unwrap(), data_s)
+        predictions(data_s, exported.to_str().unwrap())
     );
     // The same genes without their feature columns: predicted from sequence alone.
     let bare = dir.path().join("bare.tsv");
@@ -823,12 +813,7 @@ fn xpresso_trains_on_simulated_genes_with_their_features() {
         notice.contains("predicting from sequence alone"),
         "{notice}"
     );
-    let alone: Vec<String> = String::from_utf8(run.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|line| line.rsplit('\t').next().unwrap().to_string())
-        .collect();
+    let alone = prediction_column(&String::from_utf8(run.stdout).unwrap());
     assert_eq!(alone.len(), 800);
     assert_ne!(alone, with_features);
 }

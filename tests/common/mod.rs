@@ -107,3 +107,24 @@ pub fn refused(args: &[&str], reason: &str) {
         "{args:?}: {stderr}"
     );
 }
+
+/// Largest |a - b| over paired rows, and the row where it occurs.
+pub fn largest_difference(a: &[f64], b: &[f64]) -> (f64, usize) {
+    assert_eq!(a.len(), b.len());
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| (a - b).abs())
+        .enumerate()
+        .fold(
+            (0.0, 0),
+            |(worst, at), (row, d)| {
+                if d > worst { (d, row) } else { (worst, at) }
+            },
+        )
+}
+
+/// Largest minus smallest value.
+pub fn spread(values: &[f64]) -> f64 {
+    values.iter().cloned().fold(f64::MIN, f64::max)
+        - values.iter().cloned().fold(f64::MAX, f64::min)
+}
