@@ -90,6 +90,20 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     pearson(&average_ranks(x), &average_ranks(y))
 }
 
+/// Area under the ROC curve of `positives` against `negatives` (the Mann-Whitney U over the
+/// product of the counts): the chance that a positive scores above a negative, ties counting
+/// half; NaN when either is empty.
+pub fn auroc(positives: &[f64], negatives: &[f64]) -> f64 {
+    if positives.is_empty() || negatives.is_empty() {
+        return f64::NAN;
+    }
+    let all: Vec<f64> = positives.iter().chain(negatives).copied().collect();
+    let ranks = average_ranks(&all);
+    let (n1, n0) = (positives.len() as f64, negatives.len() as f64);
+    let positive_ranks: f64 = ranks[..positives.len()].iter().sum();
+    (positive_ranks - n1 * (n1 + 1.0) / 2.0) / (n1 * n0)
+}
+
 /// Coefficient of determination of `predicted` as a model of `measured`.
 pub fn r2(predicted: &[f64], measured: &[f64]) -> f64 {
     let mean_measured = mean(measured);
@@ -156,6 +170,15 @@ mod tests {
         assert!(pearson(&[1.0, 1.0], &[2.0, 3.0]).is_nan());
         assert!(r2(&[1.0, 2.0], &[3.0, 3.0]).is_nan());
         assert!(mse(&[], &[]).is_nan());
+    }
+
+    #[test]
+    fn auroc_counts_pairs_won_and_half_the_ties() {
+        // Pairs (p, n): 3>1, 3>2, 3=3 (half), 2>1, 2=2 (half), 2<3: 4 of 6 won.
+        assert!((auroc(&[3.0, 2.0], &[1.0, 2.0, 3.0]) - 4.0 / 6.0).abs() < 1e-12);
+        assert_eq!(auroc(&[5.0, 6.0], &[1.0, 2.0]), 1.0);
+        assert_eq!(auroc(&[1.0], &[2.0]), 0.0);
+        assert!(auroc(&[], &[1.0]).is_nan());
     }
 
     /// Constant predictions give NaN correlations; their JSON (null) reads back as NaN.

@@ -10,6 +10,7 @@ mod export;
 mod import;
 mod info;
 mod interpret;
+mod motifs;
 mod predict;
 #[cfg(feature = "train")]
 mod simulate;
@@ -47,6 +48,9 @@ enum Command {
     Saliency(interpret::InterpretArgs),
     /// In-silico mutagenesis: the predicted change of every single-base substitution.
     Mutagenesis(interpret::InterpretArgs),
+    /// Known motifs' hits in every sequence and, with --attribution, the model's attribution on
+    /// each motif's hits against matched background.
+    Motifs(Box<motifs::MotifsArgs>),
     /// Evolve every sequence toward a predicted expression under constraints.
     Design(Box<design::DesignArgs>),
     /// Convert a trained Keras model (full-model `.h5` file) into a weights file.
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(args),
         Command::Saliency(args) => interpret::run(args, Interpretation::Saliency),
         Command::Mutagenesis(args) => interpret::run(args, Interpretation::Mutagenesis),
+        Command::Motifs(args) => motifs::run(*args),
         Command::Design(args) => design::run(*args),
         Command::Import(args) => import::run(args),
         #[cfg(feature = "train")]

@@ -1,12 +1,14 @@
 //! `crmnet simulate`: synthetic data with planted ground truth: yeast promoters in the released
 //! training format, or genes with half-life features for Xpresso.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use crmnet::train::simulate::{write_dataset, write_gene_dataset};
+use crmnet::output::write_atomically;
+use crmnet::train::simulate::{planted_motifs_jaspar, write_dataset, write_gene_dataset};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Kind {
@@ -29,9 +31,19 @@ pub struct SimulateArgs {
     output: PathBuf,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Also write the planted promoter motifs as JASPAR-format matrices to this file (for
+    /// `crmnet motifs --motifs`).
+    #[arg(long)]
+    motifs: Option<PathBuf>,
 }
 
 pub fn run(args: SimulateArgs) -> Result<()> {
+    if let Some(path) = &args.motifs {
+        write_atomically::<_, anyhow::Error>(path, |out| {
+            out.write_all(planted_motifs_jaspar().as_bytes())?;
+            Ok(())
+        })?;
+    }
     match args.kind {
         Kind::Promoter => write_dataset(args.n, args.seed, &args.output),
         Kind::Gene => write_gene_dataset(args.n, args.seed, &args.output),

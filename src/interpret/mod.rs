@@ -1,7 +1,9 @@
 //! Why the model predicts what it does, and what would make it predict otherwise: gradient
-//! saliency, in-silico mutagenesis, and promoter design by in-silico evolution.
+//! saliency, in-silico mutagenesis, known motifs and the attribution on their sites, and
+//! promoter design by in-silico evolution.
 
 mod design;
+pub mod motifs;
 mod mutagenesis;
 mod saliency;
 

@@ -67,6 +67,24 @@ pub const MOTIFS: [Motif; 6] = [
         frequency: 0.25,
     },
 ];
+/// The planted promoter sites as JASPAR-format matrices (100 counts on the planted base), the
+/// ground truth for `crmnet motifs --motifs` on simulated promoters.
+pub fn planted_motifs_jaspar() -> String {
+    let mut text = String::new();
+    for (index, motif) in MOTIFS.iter().enumerate() {
+        text.push_str(&format!(">SIM{}\t{}\n", index + 1, motif.name));
+        for base in ['A', 'C', 'G', 'T'] {
+            let counts: Vec<&str> = motif
+                .site
+                .chars()
+                .map(|site| if site == base { "100" } else { "0" })
+                .collect();
+            text.push_str(&format!("{base} [ {} ]\n", counts.join(" ")));
+        }
+    }
+    text
+}
+
 /// Extra expression when REB1 and TATA are both present.
 pub const REB1_TATA_SYNERGY: f64 = 1.0;
 const BASELINE: f64 = 7.0;
