@@ -95,6 +95,57 @@ export interface DesignStep {
   changes: { position: number; from: string; to: string }[];
 }
 
+export interface MotifOptions {
+  /** Position frequency matrices in JASPAR's text format; the embedded JASPAR 2024 CORE fungi collection (CC BY 4.0) when absent. */
+  motifs?: string;
+  /** A hit scores at least this share of the way from its matrix's lowest to its highest score (0-1, default 0.85). */
+  minScore?: number;
+}
+
+export interface MotifHit {
+  /** The matrix's identifier (JASPAR's `MA0363.3`). */
+  motif: string;
+  /** The factor (`REB1`). */
+  tf: string;
+  /** First position, 0-based. */
+  start: number;
+  /** One past the last position. */
+  end: number;
+  strand: '+' | '-';
+  /** Log-odds score in bits. */
+  score: number;
+  /** 0-1: where the score lies between the matrix's lowest and highest. */
+  relativeScore: number;
+}
+
+export interface MotifAttribution {
+  motif: string;
+  tf: string;
+  consensus: string;
+  /** Hit windows compared (a window hit in every sequence has no background and is left out). */
+  hits: number;
+  sequences: number;
+  /** Mean attribution per position on the hits. */
+  onHits: number;
+  /** Mean attribution per position on the same windows in sequences without a hit there. */
+  background: number;
+  /** Chance that a hit carries more attribution than a matched background window. */
+  auroc: number;
+  /** One-sided Mann-Whitney p-value (normal approximation). */
+  pValue: number;
+  /** Benjamini-Hochberg adjusted over the motifs. */
+  qValue: number;
+}
+
+export interface MotifsResult {
+  /** Which matrices were scanned. */
+  collection: string;
+  /** Per sequence, its hits with the mean attribution over each. */
+  hits: (MotifHit & { attribution: number })[][];
+  /** One row per motif with a compared hit, highest AUROC first. */
+  summary: MotifAttribution[];
+}
+
 export interface InputSpec {
   /** Positions the network reads. */
   length: number;
@@ -125,6 +176,18 @@ export declare class Predictor {
   saliency(sequence: string): Promise<SaliencyResult>;
   /** In-silico evolution toward a goal under constraints (`crmnet design`): the start, then each step's best, each closer to the goal. */
   design(sequence: string, options?: DesignOptions): Promise<DesignStep[]>;
+  /**
+   * Known motifs and the model's attribution on them (`crmnet motifs --attribution`): each
+   * motif's hits against the same windows in sequences without them. Sequences are spread over
+   * the workers.
+   */
+  motifs(
+    sequences: string[],
+    options?: MotifOptions & {
+      attribution?: 'mutagenesis' | 'saliency';
+      onProgress?: (done: number, total: number) => void;
+    },
+  ): Promise<MotifsResult>;
   /** Split by position among the workers, when there are several. */
   mutagenesis(sequence: string, options?: { batchSize?: number }): Promise<MutagenesisResult>;
   info(): Info;
@@ -158,3 +221,6 @@ export interface LibraryConstruct {
 }
 
 export declare function libraryConstruct(): Promise<LibraryConstruct>;
+
+/** Motif hits of every sequence (`crmnet motifs`), without a model. */
+export declare function scanMotifs(sequences: string[], options?: MotifOptions): Promise<MotifHit[][]>;

@@ -1,9 +1,9 @@
 // The crmnet package: a thin, typed layer over the WebAssembly module (dist/, built by
 // build.sh) that loads it in browsers, bundlers and Node alike, splits long inputs into
 // batches so that the page stays responsive, and can spread them over workers (pool.js).
-import { ThisThread, isNode, loadModel, readLocal } from './runtime.js';
+import { ThisThread, isNode, loadModel, motifAttribution, readLocal } from './runtime.js';
 
-export { libraryConstruct, readSequences } from './runtime.js';
+export { libraryConstruct, readSequences, scanMotifs } from './runtime.js';
 import { WorkerPool } from './pool.js';
 
 async function weightBytes(weights) {
@@ -144,6 +144,49 @@ export class Predictor {
   async design(sequence, options = {}) {
     checkSequence(sequence);
     return this.#open().design(sequence, options);
+  }
+
+  /**
+   * Known motifs and the model's attribution on them, as `crmnet motifs --attribution`: every
+   * sequence's hits, each with the mean attribution over it, and each motif's hits against the
+   * same windows in sequences without them: `{ collection, hits: [[{ motif, tf, start, end,
+   * strand, score, relativeScore, attribution }]], summary: [{ motif, tf, consensus, hits,
+   * sequences, onHits, background, auroc, pValue, qValue }] }` (summary by AUROC). Sequences
+   * are spread over the workers.
+   * @param {string[]} sequences
+   * @param {{ attribution?: 'mutagenesis' | 'saliency', motifs?: string, minScore?: number,
+   *   onProgress?: (done: number, total: number) => void }} [options]
+   */
+  async motifs(sequences, { attribution = 'mutagenesis', motifs, minScore, onProgress } = {}) {
+    checkSequences(sequences);
+    const runner = this.#open();
+    const values = new Array(sequences.length);
+    let next = 0;
+    let done = 0;
+    const failures = [];
+    const lane = async () => {
+      while (next < sequences.length && failures.length === 0) {
+        const index = next++;
+        try {
+          values[index] = await runner.attribution(sequences[index].trim(), attribution);
+        } catch (error) {
+          failures.push({ index, error: new Error(`sequence ${index + 1}: ${error.message}`) });
+          return;
+        }
+        onProgress?.(++done, sequences.length);
+        await breathe();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, runner.workers) }, lane));
+    if (failures.length > 0) throw failures.reduce((a, b) => (b.index < a.index ? b : a)).error;
+    const trimmed = sequences.map((sequence) => sequence.trim());
+    const flat = new Float32Array(values.reduce((total, v) => total + v.length, 0));
+    let offset = 0;
+    for (const v of values) {
+      flat.set(v, offset);
+      offset += v.length;
+    }
+    return motifAttribution(trimmed, flat, { motifs, minScore });
   }
 
   /** Every single-base substitution: `{ reference, length, effects }`, `length x 4` (A C G T). */

@@ -161,6 +161,10 @@ export class WorkerPool {
     return this.#take().call('design', sequence, options);
   }
 
+  attribution(sequence, method) {
+    return this.#take().call('attribution', sequence, method);
+  }
+
   /**
    * The positions the model reads split among the workers, each predicting the variants of its
    * part.

@@ -1,6 +1,12 @@
 // The WebAssembly module on the thread that imports this file (the page, a worker, Node's
 // main thread or a worker thread): loaded once, models made from it.
-import initialise, { Model, libraryConstruct as construct, readSequences as read } from './dist/crmnet.js';
+import initialise, {
+  Model,
+  libraryConstruct as construct,
+  motifAttribution as attributionByMotif,
+  readSequences as read,
+  scanMotifs as scan,
+} from './dist/crmnet.js';
 
 export const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
 const wasmUrl = new URL('./dist/crmnet_bg.wasm', import.meta.url);
@@ -57,6 +63,31 @@ export async function libraryConstruct() {
   return construct();
 }
 
+/**
+ * The motif hits of every sequence: per sequence `[{ motif, tf, start, end, strand, score,
+ * relativeScore }]` (`start` 0-based, `end` exclusive), with `motifs` (JASPAR-format text; the
+ * embedded JASPAR 2024 CORE fungi collection when absent) and `minScore` (0-1, 0.85 when
+ * absent).
+ */
+export async function scanMotifs(sequences, { motifs, minScore } = {}) {
+  await start();
+  try {
+    return scan(sequences, motifs, minScore);
+  } catch (thrown) {
+    throw asError(thrown);
+  }
+}
+
+/** Each motif's attribution over `sequences` (attributions flat, one sequence after another). */
+export async function motifAttribution(sequences, attributions, { motifs, minScore } = {}) {
+  await start();
+  try {
+    return attributionByMotif(sequences, attributions, motifs, minScore);
+  } catch (thrown) {
+    throw asError(thrown);
+  }
+}
+
 /** The largest position the module takes (a 32-bit index): "to the end of the sequence". */
 export const ALL_POSITIONS = 0xffffffff;
 
@@ -88,6 +119,11 @@ export class ThisThread {
 
   design(sequence, options) {
     return this.#call(() => this.#model.design(sequence, options));
+  }
+
+  /** Per-position attribution of `sequence` by `method` ('mutagenesis' or 'saliency'). */
+  attribution(sequence, method) {
+    return this.#call(() => this.#model.attribution(sequence, method));
   }
 
   /** The substitutions at positions `first` to `end` (clamped to the sequence and the model's input). */

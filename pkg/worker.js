@@ -11,7 +11,8 @@ async function load(bytes, backend) {
 
 async function answer(port, { id, call, args }) {
   try {
-    // `call` is 'load' or a method of ThisThread: predict, saliency, mutagenesis, design.
+    // `call` is 'load' or a method of ThisThread: predict, saliency, mutagenesis, design,
+    // attribution.
     const result = await (call === 'load' ? load(...args) : runner[call](...args));
     // Predictions move to the caller rather than being copied.
     port.postMessage({ id, result }, result instanceof Float32Array ? [result.buffer] : []);

@@ -1,5 +1,6 @@
 //! The JavaScript API (wasm32 only), wrapped by `pkg/index.js`: loading weights on WebGPU or the
-//! CPU, prediction, saliency, mutagenesis and the model card. Every failure is a rejected
+//! CPU, prediction, saliency, mutagenesis, design, motif scanning and attribution, and the
+//! model card. Every failure is a rejected
 //! promise with an `Error` saying what and where; nothing here panics on user input, so the
 //! module stays usable after an error.
 
@@ -16,6 +17,7 @@ use crate::data::alphabet::channels;
 use crate::data::construct;
 use crate::data::readers::{Columns, InputFormat, SequenceReader};
 use crate::inference::Predictor;
+use crate::interpret::motifs::{self, Attribution, Hit, Motif};
 use crate::interpret::{
     self, Constraints, Goal, Strategy, design_async, mutagenesis_async, saliency_async,
 };
@@ -272,6 +274,20 @@ impl Model {
         })
     }
 
+    /// How much the prediction for `sequence` depends on each of its positions (a Float32Array
+    /// of its length): `method` `'mutagenesis'` (the mean absolute change of the three
+    /// substitutions) or `'saliency'` (the centred gradient at the written base), as
+    /// `crmnet motifs --attribution` measures it.
+    pub fn attribution(&self, sequence: String, method: String) -> Promise {
+        let predictor = self.predictor.clone();
+        future_to_promise(async move {
+            let method: Attribution = method.parse().map_err(error)?;
+            let codes = encode_all(&[sequence], 0)?.remove(0);
+            let values = method.of_async(&predictor, &codes).await.map_err(error)?;
+            Ok(Float32Array::from(values.as_slice()).into())
+        })
+    }
+
     /// `{ backend, card }`: where the model runs and its model card.
     pub fn info(&self) -> Result<JsValue, JsValue> {
         let info = serde_json::json!({
@@ -306,6 +322,132 @@ pub fn read_sequences(bytes: Vec<u8>, name: String) -> Result<JsValue, JsValue> 
         return Err(error(format!("{name}: no sequences found")));
     }
     records
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(error)
+}
+
+/// `motifs` (JASPAR-format text) parsed, or the embedded JASPAR 2024 CORE fungi collection.
+fn motif_set(motifs: Option<String>) -> Result<(Vec<Motif>, String), JsValue> {
+    match motifs {
+        None => Ok((
+            motifs::jaspar_fungi(),
+            motifs::JASPAR_FUNGI_NAME.to_string(),
+        )),
+        Some(text) => Ok((
+            motifs::parse_jaspar(&text, "the given motifs").map_err(error)?,
+            "the given motifs".to_string(),
+        )),
+    }
+}
+
+fn hit_json(motifs: &[Motif], hit: &Hit) -> serde_json::Value {
+    let motif = &motifs[hit.motif];
+    serde_json::json!({
+        "motif": motif.id, "tf": motif.name, "start": hit.start, "end": hit.end,
+        "strand": hit.strand.to_string(), "score": hit.score, "relativeScore": hit.relative_score,
+    })
+}
+
+fn check_min_score(min_score: Option<f32>) -> Result<f32, JsValue> {
+    match min_score {
+        None => Ok(motifs::DEFAULT_MIN_RELATIVE_SCORE),
+        Some(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        Some(share) => Err(error(format!(
+            "minScore {share}: expected a number from 0 to 1"
+        ))),
+    }
+}
+
+/// The motif hits of every sequence, as `crmnet motifs` finds them: per sequence `[{ motif,
+/// tf, start, end, strand, score, relativeScore }]` (`start` 0-based, `end` exclusive), with
+/// `motifs` (JASPAR-format text; the embedded JASPAR 2024 CORE fungi when absent) and
+/// `min_score` (the share of the way from a matrix's lowest to its highest score; 0.85 when
+/// absent).
+#[wasm_bindgen(js_name = scanMotifs)]
+pub fn scan_motifs(
+    sequences: Vec<String>,
+    motifs: Option<String>,
+    min_score: Option<f32>,
+) -> Result<JsValue, JsValue> {
+    let (matrices, _) = motif_set(motifs)?;
+    let min_score = check_min_score(min_score)?;
+    let hits: Vec<Vec<serde_json::Value>> = encode_all(&sequences, 0)?
+        .iter()
+        .map(|codes| {
+            motifs::scan(&matrices, codes, min_score)
+                .iter()
+                .map(|hit| hit_json(&matrices, hit))
+                .collect()
+        })
+        .collect();
+    hits.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(error)
+}
+
+/// Each motif's attribution over `sequences` against matched background, as `crmnet motifs
+/// --summary` writes it: `attributions` holds every sequence's per-position attribution
+/// (`Model.attribution`), one after the other. Returns `{ collection, hits, summary }`: `hits`
+/// as `scanMotifs` gives them, each with the mean `attribution` over it; `summary` `[{ motif,
+/// tf, consensus, hits, sequences, onHits, background, auroc, pValue, qValue }]`, by AUROC.
+#[wasm_bindgen(js_name = motifAttribution)]
+pub fn motif_attribution(
+    sequences: Vec<String>,
+    attributions: Vec<f32>,
+    motifs: Option<String>,
+    min_score: Option<f32>,
+) -> Result<JsValue, JsValue> {
+    let (matrices, collection) = motif_set(motifs)?;
+    let min_score = check_min_score(min_score)?;
+    let encoded = encode_all(&sequences, 0)?;
+    let total: usize = encoded.iter().map(Vec::len).sum();
+    if attributions.len() != total {
+        return Err(error(format!(
+            "attributions: {} values for {} positions in {} sequences",
+            attributions.len(),
+            total,
+            encoded.len()
+        )));
+    }
+    let mut rest = attributions.as_slice();
+    let mut per_sequence = Vec::with_capacity(encoded.len());
+    for codes in &encoded {
+        let (these, others) = rest.split_at(codes.len());
+        per_sequence.push(these.to_vec());
+        rest = others;
+    }
+    let hits: Vec<Vec<Hit>> = encoded
+        .iter()
+        .map(|codes| motifs::scan(&matrices, codes, min_score))
+        .collect();
+    let hits_json: Vec<Vec<serde_json::Value>> = hits
+        .iter()
+        .zip(&per_sequence)
+        .map(|(sequence_hits, attribution)| {
+            sequence_hits
+                .iter()
+                .map(|hit| {
+                    let mut row = hit_json(&matrices, hit);
+                    row["attribution"] = hit.mean_of(attribution).into();
+                    row
+                })
+                .collect()
+        })
+        .collect();
+    let mut results = motifs::attribution_by_motif(&matrices, &hits, &per_sequence);
+    motifs::sort_by_auroc(&mut results);
+    let summary: Vec<serde_json::Value> = results
+        .iter()
+        .map(|result| {
+            let motif = &matrices[result.motif];
+            serde_json::json!({
+                "motif": motif.id, "tf": motif.name, "consensus": motif.consensus(),
+                "hits": result.hits, "sequences": result.sequences, "onHits": result.on_hits,
+                "background": result.background, "auroc": result.auroc,
+                "pValue": result.p_value, "qValue": result.q_value,
+            })
+        })
+        .collect();
+    serde_json::json!({ "collection": collection, "hits": hits_json, "summary": summary })
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(error)
 }

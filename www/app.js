@@ -1,4 +1,4 @@
-import { Predictor, readSequences } from './vendor/crmnet/index.js';
+import { Predictor, readSequences, scanMotifs } from './vendor/crmnet/index.js';
 
 const $ = (id) => document.getElementById(id);
 const BASES = ['A', 'C', 'G', 'T'];
@@ -148,6 +148,8 @@ async function showDetail(id, sequence) {
     const saliency = await (await model).saliency(sequence);
     $('detail-summary').textContent = `${id}: predicted expression ${saliency.prediction.toFixed(3)} (${sequence.length} nt)`;
     renderLogo(sequence, saliency, (await model).info().card.input?.flanks);
+    shownSequence = sequence;
+    await renderMotifs(sequence);
     const mutagenesis = await (await model).mutagenesis(sequence, { batchSize: 128 });
     renderHeatmap(id, sequence, mutagenesis);
   } catch (error) {
@@ -182,6 +184,51 @@ function renderLogo(sequence, { scores, length }, flanks) {
     if (p % 10 === 9) logo.append(Object.assign(svg('text', { x: p * cell + cell / 2, y: 2 * half + 12, 'font-size': 9, 'text-anchor': 'middle', class: 'axis' }), { textContent: p + 1 }));
   });
 }
+
+/** The sequence in the sequence view, for redrawing its motif track. */
+let shownSequence = null;
+
+/**
+ * The motif track under the logo: JASPAR 2024 CORE fungi hits scoring at least the chosen
+ * share, one bar each (forward strand dark, reverse light), stacked where they overlap.
+ */
+async function renderMotifs(sequence) {
+  const cell = 14;
+  const row = 16;
+  const minScore = Number($('motif-min-score').value);
+  const [hits] = await scanMotifs([sequence], { minScore });
+  const laneEnds = [];
+  const placed = hits
+    .sort((a, b) => a.start - b.start || b.relativeScore - a.relativeScore)
+    .map((hit) => {
+      let lane = laneEnds.findIndex((end) => end <= hit.start);
+      if (lane < 0) lane = laneEnds.push(0) - 1;
+      laneEnds[lane] = hit.end;
+      return { hit, lane };
+    });
+  const track = $('motifs');
+  const width = sequence.length * cell;
+  track.setAttribute('viewBox', `0 0 ${width} ${Math.max(1, laneEnds.length) * row + 2}`);
+  track.setAttribute('width', width);
+  track.replaceChildren(...placed.map(({ hit, lane }) => {
+    const group = svg('g', { class: `motif strand-${hit.strand === '+' ? 'forward' : 'reverse'}` });
+    const title = svg('title');
+    title.textContent = `${hit.tf} (${hit.motif}) ${hit.start + 1}-${hit.end} ${hit.strand}, score ${hit.score.toFixed(2)} bits, ${(100 * hit.relativeScore).toFixed(0)}% of its range`;
+    group.append(
+      title,
+      svg('rect', { x: hit.start * cell + 1, y: lane * row + 1, width: (hit.end - hit.start) * cell - 2, height: row - 2, rx: 3 }),
+      Object.assign(svg('text', { x: hit.start * cell + 4, y: lane * row + 12, 'font-size': 10 }), { textContent: hit.tf }),
+    );
+    return group;
+  }));
+  $('motifs-summary').textContent = hits.length === 0
+    ? `No JASPAR fungi motif scores ${Math.round(100 * minScore)}% or more here.`
+    : `${hits.length} hits of ${new Set(hits.map((h) => h.motif)).size} JASPAR fungi motifs scoring ${Math.round(100 * minScore)}% or more.`;
+}
+
+$('motif-min-score').addEventListener('change', () => {
+  if (shownSequence) renderMotifs(shownSequence).catch((error) => ($('motifs-summary').textContent = error.message));
+});
 
 function color(effect, scale) {
   const t = Math.min(1, Math.abs(effect) / scale);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Predictor } from '../index.js';
+import { Predictor, scanMotifs } from '../index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
@@ -114,6 +114,39 @@ test('design: the same seed gives the native command line\'s trajectory, within 
   await assert.rejects(predictor.design(start, { goal: 'most' }), /expected max, min or a number/);
   await assert.rejects(predictor.design(start, { gcRange: [0.6, 0.2] }), /a range within 0-1/);
   await assert.rejects(predictor.design(start, { sneaky: 1 }), /unknown field/);
+});
+
+test('motifs: the same hits and motif attribution as the native command line', async () => {
+  const few = sequences.slice(0, 16);
+  const dir = mkdtempSync(join(tmpdir(), 'crmnet-'));
+  const file = join(dir, 'few.fa');
+  writeFileSync(file, few.map((s, i) => `>${i}\n${s}\n`).join(''));
+  const summaryFile = join(dir, 'summary.tsv');
+  const expectedHits = tsv(native(['motifs', '--input', file, '--attribution', '--summary', summaryFile]));
+  const expectedSummary = tsv(readFileSync(summaryFile, 'utf8'));
+  const scanned = await scanMotifs(few);
+  const result = await predictor.motifs(few);
+  assert.match(result.collection, /JASPAR 2024 CORE fungi/);
+  const rows = result.hits.flatMap((hits, i) => hits.map((hit) => ({ id: String(i), ...hit })));
+  assert.equal(rows.length, expectedHits.length);
+  assert.deepEqual(scanned.flat().map((h) => `${h.motif}${h.start}${h.strand}`), rows.map((h) => `${h.motif}${h.start}${h.strand}`));
+  rows.forEach((hit, i) => {
+    const row = expectedHits[i];
+    assert.deepEqual([hit.id, hit.motif, hit.tf, hit.start + 1, hit.end, hit.strand],
+      [row.id, row.motif, row.tf, Number(row.start), Number(row.end), row.strand]);
+    assert.ok(Math.abs(hit.attribution - Number(row.attribution)) < 1e-4, `hit ${i}`);
+  });
+  assert.deepEqual(result.summary.map((m) => m.motif), expectedSummary.map((row) => row.motif));
+  result.summary.forEach((m, i) => {
+    assert.equal(m.hits, Number(expectedSummary[i].hits));
+    assert.ok(Math.abs(m.auroc - Number(expectedSummary[i].auroc)) < 1e-3, m.motif);
+  });
+  const planted = '>P site\nA [ 9 0 ]\nC [ 0 9 ]\nG [ 0 0 ]\nT [ 0 0 ]\n';
+  assert.deepEqual((await scanMotifs(['GACAC'], { motifs: planted, minScore: 0.99 }))[0].map((h) => [h.start, h.strand]), [[1, '+'], [3, '+']]);
+  await assert.rejects(scanMotifs(['ACGT'], { motifs: '>M\nA [ 1 x ]\n' }), /the given motifs, line 2: "x" is not a count/);
+  await assert.rejects(scanMotifs(['ACGT'], { minScore: 2 }), /minScore 2/);
+  await assert.rejects(predictor.motifs(['ACGT', 'AXGT']), /sequence 2/);
+  await assert.rejects(predictor.motifs(few, { attribution: 'guess' }), /unknown attribution/);
 });
 
 test('predictions equal the native CLI on all 3,733 native-complex sequences within 1e-4', async () => {

@@ -121,11 +121,7 @@ pub fn run(args: MotifsArgs) -> Result<()> {
                     hit.relative_score
                 )?;
                 match &attribution {
-                    Some(values) => {
-                        let window = &values[hit.start..hit.end];
-                        let mean = window.iter().sum::<f32>() / window.len() as f32;
-                        writeln!(out, "\t{mean}")?;
-                    }
+                    Some(values) => writeln!(out, "\t{}", hit.mean_of(values))?,
                     None => writeln!(out)?,
                 }
             }
@@ -146,9 +142,7 @@ pub fn run(args: MotifsArgs) -> Result<()> {
         return Ok(());
     }
     let mut results = motifs::attribution_by_motif(&motifs, &all_hits, &attributions);
-    results.sort_by(|a, b| b.auroc.total_cmp(&a.auroc));
-    // total_cmp puts NaN above every number: those go last.
-    results.sort_by_key(|result| result.auroc.is_nan());
+    motifs::sort_by_auroc(&mut results);
     if let Some(path) = &args.summary {
         write_atomically::<_, anyhow::Error>(path, |out| {
             write_summary(out, &motifs, &results)?;

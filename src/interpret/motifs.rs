@@ -277,6 +277,14 @@ pub struct Hit {
     pub relative_score: f32,
 }
 
+impl Hit {
+    /// The mean of a per-position `attribution` over the hit's window.
+    pub fn mean_of(&self, attribution: &[f32]) -> f32 {
+        let window = &attribution[self.start..self.end];
+        window.iter().sum::<f32>() / window.len() as f32
+    }
+}
+
 /// Every window of `channels` that scores at least `min_relative_score` for a motif, on either
 /// strand, by motif and then position.
 pub fn scan(motifs: &[Motif], channels: &[u8], min_relative_score: f32) -> Vec<Hit> {
@@ -497,6 +505,11 @@ pub fn attribution_by_motif(
     }
     benjamini_hochberg(&mut results);
     results
+}
+
+/// Strongest first: by AUROC, highest first.
+pub fn sort_by_auroc(results: &mut [MotifAttribution]) {
+    results.sort_by(|a, b| b.auroc.total_cmp(&a.auroc));
 }
 
 /// One-sided p-value of an AUROC from `n1` positives and `n0` negatives, without the ties

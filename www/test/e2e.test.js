@@ -27,6 +27,15 @@ function nativePredictions(list) {
   return out.trim().split('\n').slice(1).map((line) => Number(line.split('\t')[2]));
 }
 
+/** The command line's motif hits (`crmnet motifs`) in `sequence` at `minScore`. */
+function nativeMotifs(sequence, minScore) {
+  const out = execFileSync(cli, ['motifs', '--input', '-', '--min-score', minScore], { input: `>s\n${sequence}\n`, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+  return out.trim().split('\n').slice(1).map((line) => {
+    const [, motif, tf, start, end, strand] = line.split('\t');
+    return { motif, tf, start, end, strand };
+  });
+}
+
 let server;
 let browser;
 before(async () => {
@@ -94,10 +103,20 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   await page.waitForSelector('#heatmap rect[role=button]', { timeout: 300_000 });
   assert.ok((await page.$$eval('#logo text', (t) => t.length)) > 50, 'logo letters');
   assert.equal(await page.$$eval('#heatmap rect', (r) => r.length), 4 * 110);
+  // The motif track: the command line's hits at the page's threshold, one bar each.
+  const topSequence = sequences[shown.indexOf(top)];
+  const motifHits = nativeMotifs(topSequence, '0.9');
+  assert.ok(motifHits.length > 0);
+  assert.equal(await page.$$eval('#motifs .motif', (g) => g.length), motifHits.length);
+  const titles = await page.$$eval('#motifs .motif title', (t) => t.map((e) => e.textContent));
+  motifHits.forEach(({ tf, motif, start, end, strand }) =>
+    assert.ok(titles.some((t) => t.startsWith(`${tf} (${motif}) ${start}-${end} ${strand},`)), `${motif} at ${start}`));
+  await page.fill('#motif-min-score', '0.97');
+  await page.dispatchEvent('#motif-min-score', 'change');
+  await page.waitForFunction((n) => document.querySelectorAll('#motifs .motif').length === n, nativeMotifs(topSequence, '0.97').length);
   await page.locator('#detail').screenshot({ path: join(shots, 'sequence-view.png') });
 
   // Mutate position 50 from the keyboard: focus its cell, press Enter.
-  const topSequence = sequences[shown.indexOf(top)];
   const written = topSequence[49];
   const base = written === 'A' ? 'C' : 'A';
   await page.focus(`#heatmap rect[data-position="50"][data-base="${base}"]`);
