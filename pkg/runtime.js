@@ -1,25 +1,47 @@
 // The WebAssembly module on the thread that imports this file (the page, a worker, Node's
-// main thread or a worker thread): loaded once, models made from it.
-import initialise, {
-  Model,
-  libraryConstruct as construct,
-  motifAttribution as attributionByMotif,
-  readSequences as read,
-  scanMotifs as scan,
-} from './dist/crmnet.js';
+// main thread or a worker thread), loaded once per build, models made from it. There are two
+// builds: `dist/cpu/`, the CPU backend only (small: a page that predicts on the CPU starts
+// fast), and `dist/gpu/`, WebGPU and the CPU. A thread loads the GPU build only for a model on
+// WebGPU (asked for, or `auto` where the browser offers a GPU adapter).
 
 export const isNode = typeof process !== 'undefined' && Boolean(process.versions?.node);
-const wasmUrl = new URL('./dist/crmnet_bg.wasm', import.meta.url);
-let started;
 
-/** Loads and instantiates the WebAssembly module once per thread. */
-function start() {
-  started ??= (async () => {
-    // Node's fetch cannot read file: URLs; browsers and bundlers fetch the asset themselves.
-    const source = isNode ? await readLocal(wasmUrl) : wasmUrl;
-    await initialise({ module_or_path: source });
-  })();
-  return started;
+// Each build's bindings and module, written out in full so that bundlers find both.
+const builds = {
+  cpu: {
+    bindings: () => import('./dist/cpu/crmnet.js'),
+    wasm: () => new URL('./dist/cpu/crmnet_bg.wasm', import.meta.url),
+  },
+  gpu: {
+    bindings: () => import('./dist/gpu/crmnet.js'),
+    wasm: () => new URL('./dist/gpu/crmnet_bg.wasm', import.meta.url),
+  },
+};
+const started = new Map();
+
+/** The bindings of `build` ('cpu' or 'gpu'), its module loaded and instantiated once per thread. */
+function start(build = 'cpu') {
+  if (!started.has(build)) {
+    started.set(build, (async () => {
+      const bindings = await builds[build].bindings();
+      const url = builds[build].wasm();
+      // Node's fetch cannot read file: URLs; browsers and bundlers fetch the asset themselves.
+      await bindings.default({ module_or_path: isNode ? await readLocal(url) : url });
+      return bindings;
+    })());
+  }
+  return started.get(build);
+}
+
+/** The build a model on `backend` needs: the GPU one for WebGPU, asked for or found by `auto`. */
+async function buildFor(backend) {
+  if (backend === 'webgpu') return 'gpu';
+  if (backend !== 'auto' || !globalThis.navigator?.gpu) return 'cpu';
+  try {
+    return (await navigator.gpu.requestAdapter()) ? 'gpu' : 'cpu';
+  } catch {
+    return 'cpu';
+  }
 }
 
 export async function readLocal(url) {
@@ -34,7 +56,7 @@ export function asError(thrown) {
 
 /** The model of burnpack `bytes` (the embedded default when undefined) on `backend`, on this thread. */
 export async function loadModel(bytes, backend) {
-  await start();
+  const { Model } = await start(await buildFor(backend));
   try {
     return await Model.load(bytes, backend);
   } catch (thrown) {
@@ -48,7 +70,7 @@ export async function loadModel(bytes, backend) {
  * `name`, the line, the record and the reason of the first bad record.
  */
 export async function readSequences(input, name = 'input') {
-  await start();
+  const { readSequences: read } = await start();
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : new Uint8Array(input);
   try {
     return read(bytes, name);
@@ -59,7 +81,7 @@ export async function readSequences(input, name = 'input') {
 
 /** The measured libraries' promoter construct: `{ flank5, flank3, variableLength }`. */
 export async function libraryConstruct() {
-  await start();
+  const { libraryConstruct: construct } = await start();
   return construct();
 }
 
@@ -70,7 +92,7 @@ export async function libraryConstruct() {
  * absent).
  */
 export async function scanMotifs(sequences, { motifs, minScore } = {}) {
-  await start();
+  const { scanMotifs: scan } = await start();
   try {
     return scan(sequences, motifs, minScore);
   } catch (thrown) {
@@ -80,7 +102,7 @@ export async function scanMotifs(sequences, { motifs, minScore } = {}) {
 
 /** Each motif's attribution over `sequences` (attributions flat, one sequence after another). */
 export async function motifAttribution(sequences, attributions, { motifs, minScore } = {}) {
-  await start();
+  const { motifAttribution: attributionByMotif } = await start();
   try {
     return attributionByMotif(sequences, attributions, motifs, minScore);
   } catch (thrown) {

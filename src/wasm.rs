@@ -52,23 +52,27 @@ fn error(message: impl std::fmt::Display) -> JsValue {
 
 /// The device for `backend`: `auto` (WebGPU where it starts, else the CPU), or any name the
 /// command line's `--backend` takes (`cpu` is flex, measured faster than ndarray; `webgpu` is
-/// wgpu).
+/// wgpu). A module built without the `wgpu` feature (the package's small CPU module) runs
+/// `auto` on the CPU and refuses `webgpu`.
 async fn device_for(backend: &str) -> Result<(Device, Placement), JsValue> {
-    let placement = |backend| match backend {
-        Backend::Wgpu => Placement::WebGpu,
-        _ => Placement::Cpu,
-    };
+    let cpu = || Ok((Backend::Flex.device().map_err(error)?, Placement::Cpu));
     if backend == "auto" {
-        return Ok(match Backend::Wgpu.device_async().await {
-            Ok(device) => (device, Placement::WebGpu),
-            Err(_) => (Backend::Flex.device().map_err(error)?, Placement::Cpu),
-        });
+        #[cfg(feature = "wgpu")]
+        if let Ok(device) = Backend::Wgpu.device_async().await {
+            return Ok((device, Placement::WebGpu));
+        }
+        return cpu();
     }
     let chosen: Backend = backend
         .parse()
         .map_err(|e| error(format!("{e}; or 'auto'")))?;
     let device = chosen.device_async().await.map_err(error)?;
-    Ok((device, placement(chosen)))
+    let placement = match chosen {
+        #[cfg(feature = "wgpu")]
+        Backend::Wgpu => Placement::WebGpu,
+        _ => Placement::Cpu,
+    };
+    Ok((device, placement))
 }
 
 /// Channels of each sequence, or an error naming the first bad one (`first_index` numbers them

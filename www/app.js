@@ -147,7 +147,7 @@ async function showDetail(id, sequence) {
   try {
     const saliency = await (await model).saliency(sequence);
     $('detail-summary').textContent = `${id}: predicted expression ${saliency.prediction.toFixed(3)} (${sequence.length} nt)`;
-    renderLogo(sequence, saliency, (await model).info().card.input?.flanks);
+    renderLogo($('logo'), sequence, saliency, (await model).info().card.input?.flanks);
     shownSequence = sequence;
     await renderMotifs(sequence);
     const mutagenesis = await (await model).mutagenesis(sequence, { batchSize: 128 });
@@ -157,11 +157,10 @@ async function showDetail(id, sequence) {
   }
 }
 
-function renderLogo(sequence, { scores, length }, flanks) {
+function renderLogo(logo, sequence, { scores, length }, flanks) {
   const [cell, half] = [14, 60];
   const values = Array.from({ length }, (_, p) => scores[p * 4 + BASES.indexOf(sequence[p].toUpperCase())] ?? 0);
   const scale = Math.max(...values.map(Math.abs)) || 1;
-  const logo = $('logo');
   logo.setAttribute('viewBox', `0 0 ${length * cell} ${2 * half + 14}`);
   logo.setAttribute('width', length * cell);
   logo.replaceChildren(svg('line', { x1: 0, x2: length * cell, y1: half, y2: half, stroke: '#999' }));
@@ -229,6 +228,113 @@ async function renderMotifs(sequence) {
 $('motif-min-score').addEventListener('change', () => {
   if (shownSequence) renderMotifs(shownSequence).catch((error) => ($('motifs-summary').textContent = error.message));
 });
+
+// --- design ---------------------------------------------------------------------------------
+// A design runs in a worker of its own, so that Stop can end it at once (terminating the
+// worker) without touching the model that predicts the table.
+let designer = null;
+
+$('design-this').addEventListener('click', () => {
+  $('design-start').value = shownSequence ?? '';
+  $('design').scrollIntoView({ behavior: 'smooth' });
+  $('design-start').focus();
+});
+$('design-goal').addEventListener('change', () => {
+  $('design-value').disabled = $('design-goal').value !== 'value';
+});
+
+function designOptions() {
+  const goalKind = $('design-goal').value;
+  const options = {
+    goal: goalKind === 'value' ? Number($('design-value').value) : goalKind,
+    maxChanges: Number($('design-changes').value),
+    strategy: $('design-strategy').value,
+    seed: Number($('design-seed').value),
+    forbid: $('design-forbid').value.split(/[\s,;]+/).filter(Boolean),
+  };
+  const [low, high] = [$('design-gc-min').value, $('design-gc-max').value];
+  if (low !== '' || high !== '') options.gcRange = [Number(low || 0), Number(high || 1)];
+  return options;
+}
+
+function stopDesign() {
+  designer?.then((predictor) => predictor.close(), () => {});
+  designer = null;
+}
+
+$('design-stop').addEventListener('click', () => {
+  stopDesign();
+  $('design-status').textContent = 'Stopped.';
+  designFinished();
+});
+
+function designFinished() {
+  $('design-run').disabled = false;
+  $('design-stop').hidden = true;
+  $('design-progress').hidden = true;
+}
+
+$('design-run').addEventListener('click', async () => {
+  const start = $('design-start').value.replace(/\s+/g, '');
+  if (!start) {
+    $('design-status').textContent = 'Enter a start sequence, or use "Design from this sequence" in the sequence view.';
+    return;
+  }
+  $('design-run').disabled = true;
+  $('design-stop').hidden = false;
+  $('design-progress').hidden = false;
+  const began = performance.now();
+  $('design-status').textContent = 'Designing…';
+  // The design's own worker, loaded like the page's model (CPU module where there is no GPU).
+  designer ??= Predictor.load({ workers: 1 });
+  const running = designer;
+  try {
+    const steps = await (await running).design(start, designOptions());
+    if (running !== designer) return; // stopped meanwhile
+    renderDesign(start, steps);
+    const last = steps[steps.length - 1];
+    $('design-status').textContent = `${steps.length - 1} steps in ${((performance.now() - began) / 1000).toFixed(1)} s: `
+      + `${steps[0].prediction.toFixed(3)} → ${last.prediction.toFixed(3)} with ${last.changes.length} changes.`;
+    const saliency = await (await running).saliency(last.sequence);
+    $('design-logo-heading').hidden = false;
+    $('design-logo-wrap').hidden = false;
+    renderLogo($('design-logo'), last.sequence, saliency, (await running).info().card.input?.flanks);
+  } catch (error) {
+    if (running === designer) $('design-status').textContent = error.message;
+  } finally {
+    if (running === designer) designFinished();
+  }
+});
+
+/** The trajectory: one row a step, its changed bases marked, each with a copy button. */
+function renderDesign(start, steps) {
+  $('design-results').hidden = false;
+  $('design-table').tBodies[0].replaceChildren(...steps.map((step, index) => {
+    const tr = document.createElement('tr');
+    const changed = new Set(step.changes.map((change) => change.position));
+    const code = document.createElement('code');
+    code.append(...step.sequence.split('').map((base, position) => (changed.has(position)
+      ? Object.assign(document.createElement('mark'), { textContent: base, title: `${start[position]}${position + 1}${base}` })
+      : base)));
+    const copy = Object.assign(document.createElement('button'), { type: 'button', className: 'copy', textContent: 'Copy' });
+    copy.setAttribute('aria-label', `Copy the sequence of step ${index}`);
+    copy.onclick = async () => {
+      await navigator.clipboard.writeText(step.sequence);
+      copy.textContent = 'Copied';
+    };
+    const sequence = document.createElement('td');
+    sequence.append(copy, code);
+    const changes = step.changes.map((c) => `${c.from}${c.position + 1}${c.to}`).join(', ') || 'start';
+    tr.append(
+      Object.assign(document.createElement('td'), { textContent: index, className: 'number' }),
+      Object.assign(document.createElement('td'), { textContent: step.prediction.toFixed(3), className: 'number' }),
+      Object.assign(document.createElement('td'), { textContent: changes }),
+      sequence,
+    );
+    tr.dataset.prediction = String(step.prediction);
+    return tr;
+  }));
+}
 
 function color(effect, scale) {
   const t = Math.min(1, Math.abs(effect) / scale);
@@ -352,5 +458,6 @@ model.then((predictor) => {
     Object.assign(document.createElement('dd'), { textContent: value }),
   ]));
   $('predict').disabled = false;
+  $('design-run').disabled = false;
   setStatus(`Model ready (${info.backend === 'webgpu' ? 'WebGPU' : 'CPU'}).`);
 }, (error) => setStatus(`The model could not load: ${error.message}`));

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash pkg/build.sh
 rm -rf www/vendor/crmnet
-mkdir -p www/vendor/crmnet/dist
 # The files the npm package publishes (package.json's "files"), README aside.
 node -e 'for (const file of require("./pkg/package.json").files) console.log(file)' | grep -v README |
-  while read -r file; do cp "pkg/$file" "www/vendor/crmnet/$file"; done
+  while read -r file; do
+    mkdir -p "$(dirname "www/vendor/crmnet/$file")"
+    cp "pkg/$file" "www/vendor/crmnet/$file"
+  done

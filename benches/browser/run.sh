@@ -3,7 +3,7 @@
 # package if missing, exports the default model as safetensors for TensorFlow.js, runs run.mjs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-[ -f pkg/dist/crmnet_bg.wasm ] || bash pkg/build.sh
+[ -f pkg/dist/cpu/crmnet_bg.wasm ] && [ -f pkg/dist/gpu/crmnet_bg.wasm ] || bash pkg/build.sh
 mkdir -p target/bench
 cargo run --release -q -- export --from models/crmnet-web.bpk --format safetensors \
     -o target/bench/crmnet-web.safetensors

@@ -36,6 +36,16 @@ function nativeMotifs(sequence, minScore) {
   });
 }
 
+/** The command line's design trajectory (`crmnet design`) from `sequence` with `flags`. */
+function nativeDesign(sequence, flags) {
+  const out = execFileSync(cli, ['design', '--input', '-', ...flags], { input: `>s\n${sequence}\n`, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+  const [header, ...lines] = out.trim().split('\n').map((line) => line.split('\t'));
+  return lines.map((cells) => {
+    const row = Object.fromEntries(header.map((name, i) => [name, cells[i]]));
+    return { ...row, prediction: Number(row.prediction) };
+  });
+}
+
 let server;
 let browser;
 before(async () => {
@@ -131,6 +141,37 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   assert.match(await page.textContent('#mutation'), new RegExp(`Mutated ${written}50${base}`));
   await page.waitForSelector('#heatmap rect[role=button]', { timeout: 300_000 });
   await page.locator('#detail').screenshot({ path: join(shots, 'mutated.png') });
+
+  // Design from the viewed sequence: the same trajectory as `crmnet design` with the same
+  // options, changed bases marked, and the result's logo.
+  await page.click('#design-this');
+  assert.equal(await page.inputValue('#design-start'), topSequence);
+  await page.fill('#design-changes', '3');
+  await page.fill('#design-forbid', 'GAATTC');
+  await page.click('#design-run');
+  await page.waitForSelector('#design-logo text', { timeout: 300_000 });
+  const designed = await page.$$eval('#design-table tbody tr', (trs) => trs.map((tr) => ({
+    prediction: Number(tr.dataset.prediction),
+    sequence: tr.querySelector('code').textContent,
+    marked: tr.querySelectorAll('mark').length,
+  })));
+  const expectedSteps = nativeDesign(topSequence, ['--max-changes', '3', '--forbid', 'GAATTC']);
+  assert.deepEqual(designed.map((step) => step.sequence), expectedSteps.map((step) => step.sequence));
+  designed.forEach((step, i) => {
+    assert.ok(Math.abs(step.prediction - expectedSteps[i].prediction) < 1e-4, `step ${i}`);
+    assert.equal(step.marked, i === 0 ? 0 : expectedSteps[i].changes.split(',').length);
+  });
+  assert.ok(designed.length > 1 && designed.at(-1).prediction > designed[0].prediction);
+  await page.locator('#design').screenshot({ path: join(shots, 'design.png') });
+  // A long genetic design stops at once and leaves the page usable.
+  await page.selectOption('#design-strategy', 'genetic');
+  await page.fill('#design-changes', '20');
+  await page.evaluate(() => { document.querySelector('#design-table tbody').replaceChildren(); });
+  await page.click('#design-run');
+  await page.click('#design-stop');
+  assert.equal(await page.textContent('#design-status'), 'Stopped.');
+  assert.equal(await page.isEnabled('#design-run'), true);
+  assert.equal(await page.$$eval('#design-table tbody tr', (trs) => trs.length), 0);
 
   // A bad sequence: the message names the source, the line, the record and the position.
   await page.fill('#sequences', '>ok\nACGTACGT\n>bad\nACGXT\n');
