@@ -22,7 +22,7 @@ build() {
   cargo rustc --release --lib --target wasm32-unknown-unknown \
     --no-default-features "$@" --crate-type cdylib
   wasm-bindgen "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/release/crmnet.wasm" \
-    --out-dir "pkg/dist/$out" --out-name crmnet --target web
+    --out-dir "pkg/dist/$out" --out-name crmnet --target web --remove-name-section
   if [[ ${CRMNET_WASM_OPT:-0} == 1 ]]; then
     npx --yes --package binaryen@132 -- wasm-opt -Oz --enable-simd --enable-bulk-memory \
       --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \

@@ -13,7 +13,9 @@ pub enum Backend {
     /// burn-flex: the pure-Rust CPU backend (the default on CPU: measured faster, docs/usage.md).
     #[default]
     Flex,
-    /// burn-ndarray: the older CPU backend.
+    /// burn-ndarray: the older CPU backend (the `ndarray` feature; not in the WebAssembly
+    /// modules, where flex is the CPU backend).
+    #[cfg(feature = "ndarray")]
     Ndarray,
     /// burn-wgpu: the GPU through Vulkan/Metal/DX12/WebGPU (lavapipe without a GPU).
     #[cfg(feature = "wgpu")]
@@ -27,6 +29,7 @@ impl Backend {
     /// The backends this build has, in the order `--help` lists them.
     pub const ALL: &[Backend] = &[
         Backend::Flex,
+        #[cfg(feature = "ndarray")]
         Backend::Ndarray,
         #[cfg(feature = "wgpu")]
         Backend::Wgpu,
@@ -37,6 +40,7 @@ impl Backend {
     pub fn name(self) -> &'static str {
         match self {
             Backend::Flex => "flex",
+            #[cfg(feature = "ndarray")]
             Backend::Ndarray => "ndarray",
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => "wgpu",
@@ -50,6 +54,7 @@ impl Backend {
     pub fn device(self) -> Result<Device, BackendError> {
         match self {
             Backend::Flex => Ok(Device::flex()),
+            #[cfg(feature = "ndarray")]
             #[allow(deprecated)] // kept available beside flex, as the design asks
             Backend::Ndarray => Ok(Device::ndarray()),
             #[cfg(feature = "wgpu")]
@@ -80,7 +85,13 @@ impl Backend {
     }
 
     pub fn is_cpu(self) -> bool {
-        matches!(self, Backend::Flex | Backend::Ndarray)
+        match self {
+            Backend::Flex => true,
+            #[cfg(feature = "ndarray")]
+            Backend::Ndarray => true,
+            #[allow(unreachable_patterns)] // GPU backends, where the build has them
+            _ => false,
+        }
     }
 
     /// `count` devices for data-parallel training. The CPU backends have one device, returned
@@ -88,7 +99,7 @@ impl Backend {
     /// [`Backend::workers_per_device`]); GPU backends need `count` distinct devices.
     pub fn devices(self, count: usize) -> Result<Vec<Device>, BackendError> {
         match self {
-            Backend::Flex | Backend::Ndarray => Ok(vec![self.device()?; count]),
+            _ if self.is_cpu() => Ok(vec![self.device()?; count]),
             #[cfg(all(feature = "wgpu", not(target_arch = "wasm32")))]
             Backend::Wgpu if count > 1 => {
                 let found: Vec<Device> = Device::enumerate(burn::tensor::DeviceType::Wgpu)

@@ -415,6 +415,55 @@ fn design_writes_trajectories_and_refuses_bad_goals() {
         );
         assert_eq!(mine.last().unwrap()[3].split(',').count(), mine.len() - 1);
     }
+    // JSON holds the same trajectories, one object per input.
+    let json = crmnet(
+        &[
+            "design",
+            "-i",
+            fasta,
+            "--max-changes",
+            "3",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    let designs: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let from_json: Vec<Vec<String>> = designs
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|design| {
+            design["steps"].as_array().unwrap().iter().map(move |step| {
+                let changes: Vec<&str> = step["changes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c.as_str().unwrap())
+                    .collect();
+                vec![
+                    design["id"].as_str().unwrap().to_string(),
+                    step["step"].to_string(),
+                    step["prediction"].to_string(),
+                    changes.join(","),
+                    step["sequence"].as_str().unwrap().to_string(),
+                ]
+            })
+        })
+        .collect();
+    let from_tsv: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|cell| cell.to_string()).collect())
+        .collect();
+    assert_eq!(from_json.len(), from_tsv.len());
+    for (a, b) in from_json.iter().zip(&from_tsv) {
+        let same_prediction =
+            (a[2].parse::<f64>().unwrap() - b[2].parse::<f64>().unwrap()).abs() < 1e-6;
+        assert!(
+            a[0] == b[0] && a[1] == b[1] && a[3] == b[3] && a[4] == b[4] && same_prediction,
+            "{a:?} vs {b:?}"
+        );
+    }
     for (args, reason) in [
         (vec!["--goal", "most"], "expected max, min or a number"),
         (vec!["--forbid", "TTNN"], "written with A, C, G and T"),

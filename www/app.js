@@ -460,4 +460,8 @@ model.then((predictor) => {
   $('predict').disabled = false;
   $('design-run').disabled = false;
   setStatus(`Model ready (${info.backend === 'webgpu' ? 'WebGPU' : 'CPU'}).`);
-}, (error) => setStatus(`The model could not load: ${error.message}`));
+  $('loading').hidden = true;
+}, (error) => {
+  setStatus(`The model could not load: ${error.message}`);
+  $('loading').hidden = true;
+});

@@ -3,17 +3,20 @@
 import { Predictor } from '../../pkg/index.js';
 import { TfjsCrmnet, oneHot } from './crmnet-tfjs.js';
 
+// crmnet runs the same network and weights as TensorFlow.js (`crmnet-web`), fetched like its.
+const crmnetWeights = '/models/crmnet-web.bpk';
+
 async function loadRuntime(runtime, weightsUrl) {
   if (runtime === 'crmnet-cpu-workers') {
     // One worker per core, each predicting 64-sequence batches.
-    const predictor = await Predictor.load({ backend: 'cpu', workers: navigator.hardwareConcurrency });
+    const predictor = await Predictor.load({ weights: crmnetWeights, backend: 'cpu', workers: navigator.hardwareConcurrency });
     return {
       backend: `${predictor.info().backend} (${predictor.info().workers} workers)`,
       predict: (sequences) => predictor.predict(sequences, { batchSize: 64 }),
     };
   }
   if (runtime.startsWith('crmnet-')) {
-    const predictor = await Predictor.load({ backend: runtime.slice('crmnet-'.length) });
+    const predictor = await Predictor.load({ weights: crmnetWeights, backend: runtime.slice('crmnet-'.length) });
     return {
       backend: predictor.info().backend,
       predict: (sequences) => predictor.predict(sequences, { batchSize: sequences.length }),

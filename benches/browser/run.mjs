@@ -7,6 +7,7 @@
 // and both turns of a pair see nearly the same machine. With --isolated the page is
 // cross-origin isolated (COOP/COEP), which lets TensorFlow.js's wasm backend use threads.
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, launchChromium } from '../../pkg/testing/serve.js';
@@ -86,6 +87,25 @@ try {
 } finally {
   await browser.close();
   await server.close();
+}
+
+// What a page downloads for each runtime's code (weights aside: the same file size for both),
+// as stored and gzipped (level 6, a static server's usual setting).
+const sizes = {
+  'crmnet CPU module (pkg/dist/cpu/crmnet_bg.wasm)': ['pkg/dist/cpu/crmnet_bg.wasm', 'pkg/dist/cpu/crmnet.js'],
+  'crmnet WebGPU module (pkg/dist/gpu/crmnet_bg.wasm)': ['pkg/dist/gpu/crmnet_bg.wasm', 'pkg/dist/gpu/crmnet.js'],
+  'TensorFlow.js core + wasm backend (SIMD)': [
+    'benches/browser/node_modules/@tensorflow/tfjs-core/dist/tf-core.min.js',
+    'benches/browser/node_modules/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js',
+    'benches/browser/node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+  ],
+};
+const megabytes = (bytes) => `${(bytes / 1e6).toFixed(2)} MB`;
+for (const [what, files] of Object.entries(sizes)) {
+  const contents = files.map((file) => readFileSync(join(root, file)));
+  const raw = contents.reduce((total, bytes) => total + bytes.length, 0);
+  const gzipped = contents.reduce((total, bytes) => total + gzipSync(bytes).length, 0);
+  lines.unshift(`size: ${what}: ${megabytes(raw)}, gzip ${megabytes(gzipped)}`);
 }
 
 console.log(`Chromium ${browser.version()}, cross-origin isolated: ${isolated}`);

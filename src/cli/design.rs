@@ -1,18 +1,19 @@
 //! `crmnet design`: in-silico evolution of every input sequence toward a goal under
 //! constraints; the trajectory (each step's best sequence, its prediction and its changes from
-//! the start) as TSV.
+//! the start) as TSV or JSON.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crmnet::data::alphabet::LETTERS;
 use crmnet::interpret::{self, Constraints, Goal, Strategy};
 
 use crate::args::{InputArgs, ModelArgs};
-use crate::predict::{tsv_field, write_output};
+use crate::predict::{OutputFormat, tsv_field, write_output};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum StrategyName {
@@ -60,6 +61,9 @@ pub struct DesignArgs {
     /// Seed of the genetic algorithm's draws: the same seed gives the same designs.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// TSV (a row a step) or JSON (`[{ id, steps: [{ step, prediction, changes, sequence }] }]`).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Tsv)]
+    format: OutputFormat,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -86,8 +90,15 @@ pub fn run(args: DesignArgs) -> Result<()> {
     let predictor = args.model.load()?;
     let reader = args.input.open(&[])?;
     let source = reader.source_name().to_string();
+    let progress = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("{spinner} {pos} sequences designed ({elapsed})")
+            .expect("valid template"),
+    );
     let write = |out: &mut dyn Write| -> Result<usize> {
-        writeln!(out, "id\tstep\tprediction\tchanges\tsequence")?;
+        match args.format {
+            OutputFormat::Tsv => writeln!(out, "id\tstep\tprediction\tchanges\tsequence")?,
+            OutputFormat::Json => write!(out, "[")?,
+        }
         let mut written = 0;
         for record in reader {
             let record = record?;
@@ -110,7 +121,7 @@ pub fn run(args: DesignArgs) -> Result<()> {
                 strategy,
                 args.seed,
             )?;
-            let id = tsv_field(&record.id);
+            let mut steps = Vec::new();
             for (index, step) in trajectory.iter().enumerate() {
                 let changes: Vec<String> = step
                     .changes
@@ -129,17 +140,34 @@ pub fn run(args: DesignArgs) -> Result<()> {
                     .iter()
                     .map(|&c| LETTERS[usize::from(c)])
                     .collect();
-                writeln!(
-                    out,
-                    "{id}\t{index}\t{}\t{}\t{sequence}",
-                    step.prediction,
-                    changes.join(",")
-                )?;
+                match args.format {
+                    OutputFormat::Tsv => writeln!(
+                        out,
+                        "{}\t{index}\t{}\t{}\t{sequence}",
+                        tsv_field(&record.id),
+                        step.prediction,
+                        changes.join(",")
+                    )?,
+                    OutputFormat::Json => steps.push(serde_json::json!({
+                        "step": index, "prediction": step.prediction, "changes": changes,
+                        "sequence": sequence,
+                    })),
+                }
+            }
+            if let OutputFormat::Json = args.format {
+                let separator = if written == 0 { "\n" } else { ",\n" };
+                let design = serde_json::json!({ "id": record.id, "steps": steps });
+                write!(out, "{separator}{design}")?;
             }
             written += 1;
+            progress.inc(1);
         }
+        progress.finish_and_clear();
         if written == 0 {
             bail!("{source}: no sequences found");
+        }
+        if let OutputFormat::Json = args.format {
+            writeln!(out, "\n]")?;
         }
         out.flush()?;
         Ok(written)

@@ -132,6 +132,14 @@ pub struct MotifFileError {
     pub reason: String,
 }
 
+/// A motif whose rows are being read: its header's line, id and name, and each base's counts.
+struct Reading {
+    line: usize,
+    id: String,
+    name: String,
+    rows: [Option<Vec<f64>>; BASES],
+}
+
 /// Motifs from JASPAR's text format: a `>ID NAME` header, then one row per base, `A [ 3 0 12 ]`
 /// (brackets optional), rows in any order. `source_name` names the text in errors.
 pub fn parse_jaspar(text: &str, source_name: &str) -> Result<Vec<Motif>, MotifFileError> {
@@ -141,10 +149,15 @@ pub fn parse_jaspar(text: &str, source_name: &str) -> Result<Vec<Motif>, MotifFi
         reason,
     };
     let mut motifs = Vec::new();
-    // The header being read: its line, id, name and the rows read so far.
-    let mut current: Option<(usize, String, String, [Option<Vec<f64>>; BASES])> = None;
-    let mut finish = |current: Option<(usize, String, String, [Option<Vec<f64>>; BASES])>| {
-        let Some((line, id, name, rows)) = current else {
+    let mut current: Option<Reading> = None;
+    let mut finish = |current: Option<Reading>| {
+        let Some(Reading {
+            line,
+            id,
+            name,
+            rows,
+        }) = current
+        else {
             return Ok(());
         };
         let mut columns: Vec<[f64; BASES]> = Vec::new();
@@ -196,10 +209,15 @@ pub fn parse_jaspar(text: &str, source_name: &str) -> Result<Vec<Motif>, MotifFi
             } else {
                 name
             };
-            current = Some((line, id.to_string(), name, Default::default()));
+            current = Some(Reading {
+                line,
+                id: id.to_string(),
+                name,
+                rows: Default::default(),
+            });
             continue;
         }
-        let Some((_, id, _, rows)) = current.as_mut() else {
+        let Some(Reading { id, rows, .. }) = current.as_mut() else {
             return Err(error(
                 line,
                 "counts before the first >ID header".to_string(),

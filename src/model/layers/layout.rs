@@ -81,6 +81,7 @@ mod tests {
     use super::*;
 
     /// Channels last wherever the batch-folded product runs: flex, with autodiff too.
+    #[cfg(feature = "ndarray")]
     #[test]
     fn layout_by_device() {
         assert_eq!(Layout::on(&Device::flex()), Layout::ChannelsLast);
