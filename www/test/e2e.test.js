@@ -142,10 +142,10 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   await page.waitForSelector('#heatmap rect[role=button]', { timeout: 300_000 });
   await page.locator('#detail').screenshot({ path: join(shots, 'mutated.png') });
 
-  // Design from the viewed sequence: the same trajectory as `crmnet design` with the same
-  // options, changed bases marked, and the result's logo.
+  // Design from the viewed sequence (the mutant now): the same trajectory as `crmnet design`
+  // with the same options, changed bases marked, and the result's logo.
   await page.click('#design-this');
-  assert.equal(await page.inputValue('#design-start'), topSequence);
+  assert.equal(await page.inputValue('#design-start'), mutant);
   await page.fill('#design-changes', '3');
   await page.fill('#design-forbid', 'GAATTC');
   await page.click('#design-run');
@@ -155,7 +155,7 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
     sequence: tr.querySelector('code').textContent,
     marked: tr.querySelectorAll('mark').length,
   })));
-  const expectedSteps = nativeDesign(topSequence, ['--max-changes', '3', '--forbid', 'GAATTC']);
+  const expectedSteps = nativeDesign(mutant, ['--max-changes', '3', '--forbid', 'GAATTC']);
   assert.deepEqual(designed.map((step) => step.sequence), expectedSteps.map((step) => step.sequence));
   designed.forEach((step, i) => {
     assert.ok(Math.abs(step.prediction - expectedSteps[i].prediction) < 1e-4, `step ${i}`);
