@@ -26,6 +26,7 @@ use crate::weights;
 /// Where the model runs, as `info()` reports it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Placement {
+    #[cfg(feature = "wgpu")]
     WebGpu,
     Cpu,
 }
@@ -33,6 +34,7 @@ enum Placement {
 impl Placement {
     fn name(self) -> &'static str {
         match self {
+            #[cfg(feature = "wgpu")]
             Placement::WebGpu => "webgpu",
             Placement::Cpu => "cpu",
         }

@@ -4,8 +4,10 @@
 use std::future::Future;
 
 use burn::prelude::*;
+#[cfg(feature = "wgpu")]
 use js_sys::Reflect;
 
+#[cfg(feature = "wgpu")]
 use crate::backend::BackendError;
 
 /// Rows per forward pass on the CPU: on one thread 128-row passes measured faster than 32-row
