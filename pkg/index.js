@@ -64,6 +64,36 @@ function checkSequence(sequence) {
 /** Lets the event loop run (rendering, input) between batches. */
 const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/**
+ * `work(start, end)` on every part of `0..count` of `size` items, in one loop per worker of
+ * `runner` (one on this thread), each taking the next part when its last is done, until all
+ * are done or one fails; `onProgress(done, count)` after each. Parts start in order, so the
+ * failure rethrown is the earliest part's: the first bad item.
+ */
+async function inLanes(runner, count, size, onProgress, work) {
+  let next = 0;
+  let done = 0;
+  const failures = [];
+  const lane = async () => {
+    while (next < count && failures.length === 0) {
+      const start = next;
+      const end = Math.min(start + size, count);
+      next = end;
+      try {
+        await work(start, end);
+      } catch (error) {
+        failures.push({ start, error });
+        return;
+      }
+      done += end - start;
+      onProgress?.(done, count);
+      await breathe();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, runner.workers) }, lane));
+  if (failures.length > 0) throw failures.reduce((a, b) => (b.start < a.start ? b : a)).error;
+}
+
 export class Predictor {
   /** A model on this thread ({@link ThisThread}) or models in workers ({@link WorkerPool}). */
   #runner;
@@ -97,33 +127,11 @@ export class Predictor {
     const runner = this.#open();
     const width = this.info().card.input?.features?.length ?? 0;
     const rows = featureRows(features, sequences.length, width);
-    const size = Math.max(1, Math.floor(batchSize));
     const predictions = new Float32Array(sequences.length);
-    let next = 0;
-    let done = 0;
-    const failures = [];
-    // One loop per worker (one on this thread), each taking the next batch when its last is
-    // done, until all are done or one fails. Batches start in order, so the earliest failure
-    // names the first bad sequence.
-    const lane = async () => {
-      while (next < sequences.length && failures.length === 0) {
-        const start = next;
-        next += size;
-        const batch = sequences.slice(start, start + size);
-        try {
-          const batchFeatures = rows?.slice(start * width, (start + batch.length) * width);
-          predictions.set(await runner.predict(batch, start, batchFeatures), start);
-        } catch (error) {
-          failures.push({ start, error });
-          return;
-        }
-        done += batch.length;
-        onProgress?.(done, sequences.length);
-        await breathe();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, runner.workers) }, lane));
-    if (failures.length > 0) throw failures.reduce((a, b) => (b.start < a.start ? b : a)).error;
+    await inLanes(runner, sequences.length, Math.max(1, Math.floor(batchSize)), onProgress, async (start, end) => {
+      const batchFeatures = rows?.slice(start * width, end * width);
+      predictions.set(await runner.predict(sequences.slice(start, end), start, batchFeatures), start);
+    });
     return predictions;
   }
 
@@ -161,24 +169,13 @@ export class Predictor {
     checkSequences(sequences);
     const runner = this.#open();
     const values = new Array(sequences.length);
-    let next = 0;
-    let done = 0;
-    const failures = [];
-    const lane = async () => {
-      while (next < sequences.length && failures.length === 0) {
-        const index = next++;
-        try {
-          values[index] = await runner.attribution(sequences[index].trim(), attribution);
-        } catch (error) {
-          failures.push({ index, error: new Error(`sequence ${index + 1}: ${error.message}`) });
-          return;
-        }
-        onProgress?.(++done, sequences.length);
-        await breathe();
+    await inLanes(runner, sequences.length, 1, onProgress, async (index) => {
+      try {
+        values[index] = await runner.attribution(sequences[index].trim(), attribution);
+      } catch (error) {
+        throw new Error(`sequence ${index + 1}: ${error.message}`);
       }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, runner.workers) }, lane));
-    if (failures.length > 0) throw failures.reduce((a, b) => (b.index < a.index ? b : a)).error;
+    });
     const trimmed = sequences.map((sequence) => sequence.trim());
     const flat = new Float32Array(values.reduce((total, v) => total + v.length, 0));
     let offset = 0;

@@ -9,7 +9,7 @@ use std::path::Path;
 use burn::module::Module;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
-use burn::tensor::{DType, bf16, f16};
+use burn::tensor::{DType, TensorData};
 use burn_pack::{Bytes, Reader, Writer};
 use serde::{Deserialize, Serialize};
 
@@ -214,7 +214,7 @@ pub fn from_bytes(
     };
     let reader = Reader::from_bytes(bytes.clone()).map_err(|e| format_error(&e))?;
     let card = read_card(reader.metadata(), &path)?;
-    let record = widened_record(bytes).map_err(|e| format_error(&e))?;
+    let record = widened_record(reader, bytes).map_err(|e| format_error(&e))?;
     let model =
         Network::new(&card.architecture, device).map_err(|source| WeightsError::Architecture {
             path: path.clone(),
@@ -234,16 +234,14 @@ pub fn from_bytes(
     Ok((model, card))
 }
 
-/// The record of burnpack `bytes` with its half-precision tensors (a `--half` export's) widened
-/// to the networks' float32 here, on the host, before any reaches a device. burn's own
-/// cast-on-load instead reads each parameter's dtype by drawing its random initial value first
-/// (a third of loading a model), and a cast on the device after loading float16 went wrong on
-/// WebGPU.
-fn widened_record(bytes: Bytes) -> Result<ModuleRecord, String> {
+/// The record of burnpack `bytes` (read by `reader`) with its half-precision tensors (a `--half`
+/// export's) widened to the networks' float32 here, on the host, before any reaches a device.
+/// burn's own cast-on-load instead reads each parameter's dtype by drawing its random initial
+/// value first (a third of loading a model), and a cast on the device after loading float16
+/// went wrong on WebGPU.
+fn widened_record(reader: Reader, bytes: Bytes) -> Result<ModuleRecord, String> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
-    let tensors = Reader::from_bytes(bytes.clone())
-        .and_then(Reader::into_tensors)
-        .map_err(|e| text(&e))?;
+    let tensors = reader.into_tensors().map_err(|e| text(&e))?;
     let half = |dtype: DType| matches!(dtype, DType::F16 | DType::BF16);
     if !tensors.iter().any(|tensor| half(tensor.dtype)) {
         return ModuleRecord::from_bytes(bytes).map_err(|e| text(&e));
@@ -254,21 +252,19 @@ fn widened_record(bytes: Bytes) -> Result<ModuleRecord, String> {
             if !half(tensor.dtype) {
                 return Ok(tensor);
             }
-            let data = tensor.to_bytes().map_err(|e| text(&e))?;
-            let values = data.chunks_exact(2).flat_map(|pair| {
-                let bits = u16::from_le_bytes([pair[0], pair[1]]);
-                let value = match tensor.dtype {
-                    DType::F16 => f16::from_bits(bits).to_f32(),
-                    _ => bf16::from_bits(bits).to_f32(),
-                };
-                value.to_le_bytes()
-            });
+            let data = TensorData::from_bytes(
+                tensor.to_bytes().map_err(|e| text(&e))?,
+                tensor.shape.clone(),
+                tensor.dtype,
+            )
+            .try_cast(DType::F32)
+            .map_err(|e| format!("{}: {e:?}", tensor.name))?;
             Ok(burn_pack::Tensor::new(
                 tensor.name,
                 DType::F32,
                 tensor.shape,
                 tensor.param_id,
-                Bytes::from_bytes_vec(values.collect()),
+                data.into_bytes(),
             ))
         })
         .collect::<Result<Vec<_>, String>>()?;

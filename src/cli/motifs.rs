@@ -75,7 +75,11 @@ pub fn run(args: MotifsArgs) -> Result<()> {
             (motifs::parse_jaspar(&text, &name)?, name)
         }
     };
-    let predictor = args.attribution.map(|_| args.model.load()).transpose()?;
+    // The model and how it attributes, with --attribution only.
+    let attributing = args
+        .attribution
+        .map(|method| args.model.load().map(|predictor| (predictor, method)))
+        .transpose()?;
     let reader = args.input.open(&[])?;
     let source = reader.source_name().to_string();
     let progress = ProgressBar::new_spinner().with_style(
@@ -93,7 +97,7 @@ pub fn run(args: MotifsArgs) -> Result<()> {
         writeln!(
             out,
             "{}",
-            if predictor.is_some() {
+            if attributing.is_some() {
                 "\tattribution"
             } else {
                 ""
@@ -102,10 +106,10 @@ pub fn run(args: MotifsArgs) -> Result<()> {
         for record in reader {
             let record = record?;
             let hits = motifs::scan(&motifs, &record.channels, args.min_score);
-            let attribution = match (&predictor, args.attribution) {
-                (Some(predictor), Some(method)) => Some(method.of(predictor, &record.channels)?),
-                _ => None,
-            };
+            let attribution = attributing
+                .as_ref()
+                .map(|(predictor, method)| method.of(predictor, &record.channels))
+                .transpose()?;
             let id = tsv_field(&record.id);
             for hit in &hits {
                 let motif = &motifs[hit.motif];
@@ -138,7 +142,7 @@ pub fn run(args: MotifsArgs) -> Result<()> {
         out.flush()?;
         Ok(progress.position() as usize)
     })?;
-    if predictor.is_none() {
+    if attributing.is_none() {
         return Ok(());
     }
     let mut results = motifs::attribution_by_motif(&motifs, &all_hits, &attributions);
