@@ -63,9 +63,9 @@ fn optimizer_path(out: &Path, epoch: usize) -> PathBuf {
     out.join(format!("optimizer-{epoch:04}.bpk"))
 }
 
-/// Weights, optimiser state and the metrics table first, then the state file that points at
-/// them (an atomic rename, the checkpoint's commit), then the previous epoch's files go: a kill
-/// at any moment leaves a consistent last checkpoint whose files all exist.
+/// Weights and optimiser state first, then the state file that points at them (an atomic
+/// rename, the checkpoint's commit), then the metrics table, then the previous epoch's files
+/// go: a kill at any moment leaves a consistent last checkpoint whose files all exist.
 pub fn save(
     out: &Path,
     model: &Network,
