@@ -86,6 +86,13 @@ export interface DesignOptions {
   generations?: number;
   /** The genetic algorithm's seed: the same seed, the same designs (here and in `crmnet design --seed`). */
   seed?: number;
+  /**
+   * After every round (a greedy step or a generation; round 0 scores the start), with the best
+   * step so far. The greedy search may end before `rounds` when no substitution improves.
+   */
+  onProgress?: (done: number, rounds: number, best: DesignStep) => void;
+  /** Aborting rejects the design at once with the signal's reason; its work stops at the end of the round. */
+  signal?: AbortSignal;
 }
 
 export interface DesignStep {

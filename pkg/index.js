@@ -1,7 +1,7 @@
 // The crmnet package: a thin, typed layer over the WebAssembly module (dist/, built by
 // build.sh) that loads it in browsers, bundlers and Node alike, splits long inputs into
 // batches so that the page stays responsive, and can spread them over workers (pool.js).
-import { ThisThread, isNode, loadModel, motifAttribution, readLocal } from './runtime.js';
+import { ThisThread, breathe, isNode, loadModel, motifAttribution, readLocal } from './runtime.js';
 
 export { libraryConstruct, readSequences, scanMotifs } from './runtime.js';
 import { WorkerPool } from './pool.js';
@@ -60,9 +60,6 @@ function featureRows(features, count, width) {
 function checkSequence(sequence) {
   if (typeof sequence !== 'string') throw new TypeError(`sequence: expected a string, got ${typeof sequence}`);
 }
-
-/** Lets the event loop run (rendering, input) between batches. */
-const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /**
  * `work(start, end)` on every part of `0..count` of `size` items, in one loop per worker of
@@ -144,14 +141,19 @@ export class Predictor {
   /**
    * In-silico evolution toward `goal` ('max', 'min' or a value) under constraints, as
    * `crmnet design`: `[{ sequence, prediction, changes }]`, the start first, each step closer.
+   * `onProgress(done, rounds, best)` hears of every round (a greedy step or a generation; 0 is
+   * the start) with the best step so far; an aborted `signal` rejects with its reason at once
+   * and stops the work at the end of the round.
    * @param {string} sequence
    * @param {{ goal?: 'max' | 'min' | number, maxChanges?: number, forbid?: string[],
    *   gcRange?: [number, number], changeFlanks?: boolean, strategy?: 'greedy' | 'genetic',
-   *   population?: number, generations?: number, seed?: number }} [options]
+   *   population?: number, generations?: number, seed?: number,
+   *   onProgress?: (done: number, rounds: number, best: object) => void, signal?: AbortSignal }} [options]
    */
-  async design(sequence, options = {}) {
+  async design(sequence, { onProgress, signal, ...options } = {}) {
     checkSequence(sequence);
-    return this.#open().design(sequence, options);
+    signal?.throwIfAborted();
+    return this.#open().design(sequence, options, { onProgress, signal });
   }
 
   /**

@@ -22,9 +22,17 @@ class Remote {
 
   constructor(worker) {
     this.#worker = worker;
-    const receive = ({ id, result, error }) => {
+    const receive = ({ id, result, error, progress }) => {
       const pending = this.#pending.get(id);
-      if (!pending) return; // answered after the worker was given up
+      if (!pending) return; // answered after the worker was given up, or the caller aborted
+      if (progress) {
+        try {
+          pending.onProgress?.(...progress);
+        } catch (thrown) {
+          this.#giveUp(id, thrown); // as on this thread: a callback that throws ends the call
+        }
+        return;
+      }
       this.#pending.delete(id);
       this.#keepAlive();
       if (error === undefined) pending.resolve(result);
@@ -57,12 +65,33 @@ class Remote {
   }
 
   call(call, ...args) {
+    return this.watched(call, args);
+  }
+
+  /**
+   * `call` with the progress it reports passed to `onProgress`; an aborted `signal` rejects
+   * at once, and the worker is told to stop the work.
+   */
+  watched(call, args, { onProgress, signal } = {}) {
     if (this.#failure) return Promise.reject(this.#failure);
     const id = this.#nextId++;
-    const answer = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject }));
-    this.#worker.postMessage({ id, call, args });
+    const answer = new Promise((resolve, reject) => this.#pending.set(id, { resolve, reject, onProgress }));
+    this.#worker.postMessage({ id, call, args, watched: onProgress !== undefined || signal !== undefined });
     this.#keepAlive();
-    return answer;
+    if (!signal) return answer;
+    const abort = () => this.#giveUp(id, signal.reason);
+    signal.addEventListener('abort', abort, { once: true });
+    return answer.finally(() => signal.removeEventListener('abort', abort));
+  }
+
+  /** Rejects request `id` with `reason` now and tells the worker to stop it. */
+  #giveUp(id, reason) {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    this.#worker.postMessage({ cancel: id });
+    this.#keepAlive();
+    pending.reject(reason);
   }
 
   close() {
@@ -157,8 +186,8 @@ export class WorkerPool {
     return this.#take().call('saliency', sequence);
   }
 
-  design(sequence, options) {
-    return this.#take().call('design', sequence, options);
+  design(sequence, options, watch) {
+    return this.#take().watched('design', [sequence, options], watch);
   }
 
   attribution(sequence, method) {

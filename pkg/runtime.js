@@ -110,6 +110,20 @@ export async function motifAttribution(sequences, attributions, { motifs, minSco
   }
 }
 
+/** Lets the event loop run (rendering, input, messages) before the next piece of work. */
+export const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** `work`, or the reason of `signal` as soon as it aborts. */
+export function abortable(work, signal) {
+  if (!signal) return work;
+  return new Promise((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /** The largest position the module takes (a 32-bit index): "to the end of the sequence". */
 export const ALL_POSITIONS = 0xffffffff;
 
@@ -139,8 +153,17 @@ export class ThisThread {
     return this.#call(() => this.#model.saliency(sequence));
   }
 
-  design(sequence, options) {
-    return this.#call(() => this.#model.design(sequence, options));
+  /**
+   * `onProgress(done, rounds, best)` after every round; an aborted `signal` rejects with its
+   * reason at once, and the design stops at the end of the round.
+   */
+  design(sequence, options, { onProgress, signal } = {}) {
+    return this.#call(() => abortable(this.#model.design(sequence, options, async (done, rounds, best) => {
+      onProgress?.(done, rounds, best);
+      // A turn of the event loop, where an abort (a click, a message to a worker) can land.
+      await breathe();
+      return !signal?.aborted;
+    }), signal));
   }
 
   /** Per-position attribution of `sequence` by `method` ('mutagenesis' or 'saliency'). */

@@ -4,22 +4,24 @@
 //! promise with an `Error` saying what and where; nothing here panics on user input, so the
 //! module stays usable after an error.
 
+use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use burn::prelude::*;
 use js_sys::{Float32Array, Object, Promise, Reflect};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::backend::Backend;
-use crate::data::alphabet::channels;
+use crate::data::alphabet::{LETTERS, channels};
 use crate::data::construct;
 use crate::data::readers::{Columns, InputFormat, SequenceReader};
 use crate::inference::Predictor;
 use crate::interpret::motifs::{self, Attribution, Hit, Motif};
 use crate::interpret::{
-    self, Constraints, Goal, Strategy, design_async, mutagenesis_async, saliency_async,
+    self, Constraints, DesignRound, DesignStep, Goal, Strategy, design_async, mutagenesis_async,
+    saliency_async,
 };
 use crate::weights;
 
@@ -192,8 +194,16 @@ impl Model {
     /// under `options` (`maxChanges`, `forbid`, `gcRange: [low, high]`, `changeFlanks`,
     /// `strategy: 'greedy' | 'genetic'`, `population`, `generations`, `seed`), as
     /// `crmnet design` does: resolves `[{ sequence, prediction, changes: [{ position, from,
-    /// to }] }]`, the start first, each step closer to the goal.
-    pub fn design(&self, sequence: String, options: JsValue) -> Promise {
+    /// to }] }]`, the start first, each step closer to the goal. `on_round(done, rounds, best)`,
+    /// when given, hears of every round with the best step so far; it may return a promise,
+    /// which is awaited, and `false` (or a promise of it) stops the design there, resolving the
+    /// trajectory so far. A callback that throws rejects the design with its error.
+    pub fn design(
+        &self,
+        sequence: String,
+        options: JsValue,
+        on_round: Option<js_sys::Function>,
+    ) -> Promise {
         let predictor = self.predictor.clone();
         future_to_promise(async move {
             let options: DesignOptions = if options.is_undefined() || options.is_null() {
@@ -251,6 +261,8 @@ impl Model {
                 forbidden,
                 gc,
             };
+            // What the callback threw, if it did: the design stops and rejects with it.
+            let mut thrown = None;
             let trajectory = design_async(
                 &predictor,
                 &codes,
@@ -258,25 +270,27 @@ impl Model {
                 &constraints,
                 strategy,
                 options.seed.unwrap_or(0),
+                async |round: DesignRound<'_>| {
+                    let Some(callback) = &on_round else {
+                        return ControlFlow::Continue(());
+                    };
+                    match report_round(callback, round).await {
+                        Ok(true) => ControlFlow::Continue(()),
+                        Ok(false) => ControlFlow::Break(()),
+                        Err(error) => {
+                            thrown = Some(error);
+                            ControlFlow::Break(())
+                        }
+                    }
+                },
             )
             .await
             .map_err(error)?;
-            let letter = |code: u8| crate::data::alphabet::LETTERS[usize::from(code)].to_string();
-            let steps: Vec<serde_json::Value> = trajectory
-                .iter()
-                .map(|step| {
-                    serde_json::json!({
-                        "sequence": step.sequence.iter().map(|&c| letter(c)).collect::<String>(),
-                        "prediction": step.prediction,
-                        "changes": step.changes.iter().map(|&(position, from, to)| serde_json::json!({
-                            "position": position, "from": letter(from), "to": letter(to),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            steps
-                .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-                .map_err(error)
+            if let Some(thrown) = thrown {
+                return Err(thrown);
+            }
+            let steps: Vec<serde_json::Value> = trajectory.iter().map(step_json).collect();
+            to_js(&steps)
         })
     }
 
@@ -300,8 +314,7 @@ impl Model {
             "backend": self.placement.name(),
             "card": self.predictor.card(),
         });
-        info.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(error)
+        to_js(&info)
     }
 }
 
@@ -327,9 +340,7 @@ pub fn read_sequences(bytes: Vec<u8>, name: String) -> Result<JsValue, JsValue> 
     if records.is_empty() {
         return Err(error(format!("{name}: no sequences found")));
     }
-    records
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(error)
+    to_js(&records)
 }
 
 /// `motifs` (JASPAR-format text) parsed, or the embedded JASPAR 2024 CORE fungi collection.
@@ -386,8 +397,7 @@ pub fn scan_motifs(
                 .collect()
         })
         .collect();
-    hits.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(error)
+    to_js(&hits)
 }
 
 /// Each motif's attribution over `sequences` against matched background, as `crmnet motifs
@@ -453,9 +463,46 @@ pub fn motif_attribution(
             })
         })
         .collect();
-    serde_json::json!({ "collection": collection, "hits": hits_json, "summary": summary })
+    to_js(&serde_json::json!({ "collection": collection, "hits": hits_json, "summary": summary }))
+}
+
+/// `value` as a plain JavaScript value (objects, not Maps).
+fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
+    value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(error)
+}
+
+/// A design step as JavaScript reads it: `{ sequence, prediction, changes: [{ position, from,
+/// to }] }`.
+fn step_json(step: &DesignStep) -> serde_json::Value {
+    let letter = |code: u8| LETTERS[usize::from(code)].to_string();
+    serde_json::json!({
+        "sequence": step.sequence.iter().map(|&c| letter(c)).collect::<String>(),
+        "prediction": step.prediction,
+        "changes": step.changes.iter().map(|&(position, from, to)| serde_json::json!({
+            "position": position, "from": letter(from), "to": letter(to),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// `callback(done, rounds, best)`, its promise awaited: whether the design goes on (anything
+/// but `false`), or what it threw.
+async fn report_round(
+    callback: &js_sys::Function,
+    round: DesignRound<'_>,
+) -> Result<bool, JsValue> {
+    let answer = callback.call3(
+        &JsValue::NULL,
+        &JsValue::from(round.done as u32),
+        &JsValue::from(round.rounds as u32),
+        &to_js(&step_json(round.best))?,
+    )?;
+    let answer = match answer.dyn_into::<Promise>() {
+        Ok(promise) => JsFuture::from(promise).await?,
+        Err(value) => value,
+    };
+    Ok(answer != JsValue::FALSE)
 }
 
 /// `design`'s options, as JavaScript names them.
@@ -485,11 +532,9 @@ enum GoalOption {
 /// The promoter construct of the measured libraries: `{ flank5, flank3, variableLength }`.
 #[wasm_bindgen(js_name = libraryConstruct)]
 pub fn library_construct() -> Result<JsValue, JsValue> {
-    serde_json::json!({
+    to_js(&serde_json::json!({
         "flank5": construct::FLANK_5,
         "flank3": construct::FLANK_3,
         "variableLength": construct::VARIABLE_LENGTH,
-    })
-    .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-    .map_err(error)
+    }))
 }

@@ -4,11 +4,13 @@
 
 mod common;
 
+use std::ops::ControlFlow;
+
 use burn::prelude::*;
 use crmnet::data::alphabet::{CHANNELS, channels, push_one_hot};
 use crmnet::inference::Predictor;
 use crmnet::interpret::{
-    BASES, Constraints, DesignStep, Goal, Strategy, design, mutagenesis, saliency,
+    BASES, Constraints, DesignRound, DesignStep, Goal, Strategy, design, mutagenesis, saliency,
 };
 use crmnet::weights;
 
@@ -189,6 +191,67 @@ fn library_constraints(max_substitutions: usize) -> Constraints {
     }
 }
 
+/// A design that hears of every round and stops nowhere.
+fn to_the_end(_: DesignRound<'_>) -> ControlFlow<()> {
+    ControlFlow::Continue(())
+}
+
+/// Every round is reported in order with the best step so far, and a design stopped after a
+/// round returns the trajectory up to there: the start of the full one.
+#[test]
+fn design_reports_each_round_and_stops_where_asked() {
+    let predictor = predictor();
+    let start = &real_sequences(1)[0];
+    let constraints = library_constraints(4);
+    for strategy in [
+        Strategy::Greedy,
+        Strategy::Genetic {
+            population: 16,
+            generations: 5,
+        },
+    ] {
+        let mut heard = Vec::new();
+        let full = design(
+            &predictor,
+            start,
+            Goal::Maximise,
+            &constraints,
+            strategy,
+            3,
+            |round| {
+                heard.push((round.done, round.rounds, round.best.clone()));
+                ControlFlow::Continue(())
+            },
+        )
+        .unwrap();
+        let rounds = match strategy {
+            Strategy::Greedy => 4,
+            Strategy::Genetic { generations, .. } => generations,
+        };
+        assert!(heard.len() > 2, "{strategy:?}: {} rounds", heard.len());
+        for (index, (done, total, best)) in heard.iter().enumerate() {
+            assert_eq!((*done, *total), (index, rounds), "{strategy:?}");
+            assert!(full.contains(best), "{strategy:?}: round {done}'s best");
+        }
+        assert_eq!(heard.last().unwrap().2, *full.last().unwrap());
+        let stopped = design(
+            &predictor,
+            start,
+            Goal::Maximise,
+            &constraints,
+            strategy,
+            3,
+            |round| match round.done {
+                2 => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            },
+        )
+        .unwrap();
+        let upto = full.iter().position(|step| *step == heard[2].2).unwrap();
+        assert_eq!(stopped, full[..=upto], "{strategy:?}");
+    }
+}
+
 /// Greedy design moves the prediction up (or down) at every step, one substitution a step,
 /// within every constraint; each step is the best allowed single substitution of the one
 /// before (checked against explicit predictions of all of them for the first step).
@@ -198,8 +261,16 @@ fn greedy_design_climbs_at_every_step_within_the_constraints() {
     for start in real_sequences(3).iter().filter(|s| s.len() == 110) {
         for goal in [Goal::Maximise, Goal::Minimise] {
             let constraints = library_constraints(4);
-            let trajectory =
-                design(&predictor, start, goal, &constraints, Strategy::Greedy, 0).unwrap();
+            let trajectory = design(
+                &predictor,
+                start,
+                goal,
+                &constraints,
+                Strategy::Greedy,
+                0,
+                to_the_end,
+            )
+            .unwrap();
             assert!(trajectory.len() > 1, "no step improved");
             assert_respects(start, &trajectory, &constraints);
             for pair in trajectory.windows(2) {
@@ -265,6 +336,7 @@ fn design_never_changes_kept_positions() {
             constraints,
             Strategy::Greedy,
             0,
+            to_the_end,
         )
         .unwrap()
     };
@@ -288,7 +360,16 @@ fn design_never_changes_kept_positions() {
             generations: 4,
         },
     ] {
-        let trajectory = design(&predictor, start, Goal::Maximise, &kept, strategy, 1).unwrap();
+        let trajectory = design(
+            &predictor,
+            start,
+            Goal::Maximise,
+            &kept,
+            strategy,
+            1,
+            to_the_end,
+        )
+        .unwrap();
         for step in &trajectory {
             assert!(
                 step.changes.iter().all(|c| !favourite.contains(&c.0)),
@@ -319,6 +400,7 @@ fn genetic_design_is_seeded_and_approaches_its_target() {
             &constraints,
             strategy,
             seed,
+            to_the_end,
         )
         .unwrap()
     };

@@ -230,9 +230,10 @@ $('motif-min-score').addEventListener('change', () => {
 });
 
 // --- design ---------------------------------------------------------------------------------
-// A design runs in a worker of its own, so that Stop can end it at once (terminating the
-// worker) without touching the model that predicts the table.
+// A design runs on a model in a worker of its own, so that the table's predictions never queue
+// behind it; Stop aborts it, and the steps found so far stay on the page.
 let designer = null;
+let designing = null;
 
 $('design-this').addEventListener('click', () => {
   $('design-start').value = shownSequence ?? '';
@@ -241,6 +242,11 @@ $('design-this').addEventListener('click', () => {
 });
 $('design-goal').addEventListener('change', () => {
   $('design-value').disabled = $('design-goal').value !== 'value';
+});
+$('design-strategy').addEventListener('change', () => {
+  const greedy = $('design-strategy').value !== 'genetic';
+  $('design-population').disabled = greedy;
+  $('design-generations').disabled = greedy;
 });
 
 function designOptions() {
@@ -252,23 +258,20 @@ function designOptions() {
     seed: Number($('design-seed').value),
     forbid: $('design-forbid').value.split(/[\s,;]+/).filter(Boolean),
   };
+  // Left empty, the package's defaults.
+  for (const name of ['population', 'generations']) {
+    const input = $(`design-${name}`);
+    if (!input.disabled && input.value !== '') options[name] = Number(input.value);
+  }
   const [low, high] = [$('design-gc-min').value, $('design-gc-max').value];
   if (low !== '' || high !== '') options.gcRange = [Number(low || 0), Number(high || 1)];
   return options;
 }
 
-function stopDesign() {
-  designer?.then((predictor) => predictor.close(), () => {});
-  designer = null;
-}
-
-$('design-stop').addEventListener('click', () => {
-  stopDesign();
-  $('design-status').textContent = 'Stopped.';
-  designFinished();
-});
+$('design-stop').addEventListener('click', () => designing?.abort());
 
 function designFinished() {
+  designing = null;
   $('design-run').disabled = false;
   $('design-stop').hidden = true;
   $('design-progress').hidden = true;
@@ -282,27 +285,53 @@ $('design-run').addEventListener('click', async () => {
   }
   $('design-run').disabled = true;
   $('design-stop').hidden = false;
-  $('design-progress').hidden = false;
+  const progress = Object.assign($('design-progress'), { hidden: false, value: 0 });
+  progress.removeAttribute('value'); // indeterminate while the model loads
   const began = performance.now();
   $('design-status').textContent = 'Designing…';
-  // The design's own worker, loaded like the page's model (CPU module where there is no GPU).
-  designer ??= Predictor.load({ workers: 1 });
-  const running = designer;
+  $('design-table').tBodies[0].replaceChildren();
+  $('design-logo-heading').hidden = true;
+  $('design-logo-wrap').hidden = true;
+  designing = new AbortController();
+  const { signal } = designing;
+  // Every best step as it is found: the trajectory so far.
+  const found = [];
+  const round = { done: 0, rounds: 0 };
   try {
-    const steps = await (await running).design(start, designOptions());
-    if (running !== designer) return; // stopped meanwhile
+    // The design's own worker, loaded like the page's model (CPU module where there is no GPU).
+    designer ??= Predictor.load({ workers: 1 }).catch((error) => {
+      designer = null; // the next Design tries again
+      throw error;
+    });
+    const model = await designer;
+    signal.throwIfAborted();
+    const steps = await model.design(start, {
+      ...designOptions(),
+      signal,
+      onProgress: (done, rounds, best) => {
+        Object.assign(round, { done, rounds });
+        Object.assign(progress, { max: rounds, value: done });
+        if (found.at(-1)?.sequence !== best.sequence) {
+          found.push(best);
+          renderDesign(start, found);
+        }
+        $('design-status').textContent = `Round ${done} of ${rounds}: ${found[0].prediction.toFixed(3)} → ${best.prediction.toFixed(3)} with ${best.changes.length} changes…`;
+      },
+    });
     renderDesign(start, steps);
     const last = steps[steps.length - 1];
     $('design-status').textContent = `${steps.length - 1} steps in ${((performance.now() - began) / 1000).toFixed(1)} s: `
       + `${steps[0].prediction.toFixed(3)} → ${last.prediction.toFixed(3)} with ${last.changes.length} changes.`;
-    const saliency = await (await running).saliency(last.sequence);
+    const saliency = await model.saliency(last.sequence);
     $('design-logo-heading').hidden = false;
     $('design-logo-wrap').hidden = false;
-    renderLogo($('design-logo'), last.sequence, saliency, (await running).info().card.input?.flanks);
+    renderLogo($('design-logo'), last.sequence, saliency, model.info().card.input?.flanks);
   } catch (error) {
-    if (running === designer) $('design-status').textContent = error.message;
+    if (!signal.aborted) $('design-status').textContent = error.message;
+    else if (found.length === 0) $('design-status').textContent = 'Stopped.';
+    else $('design-status').textContent = `Stopped after round ${round.done} of ${round.rounds}; the table shows the best sequences found.`;
   } finally {
-    if (running === designer) designFinished();
+    designFinished();
   }
 });
 

@@ -116,6 +116,41 @@ test('design: the same seed gives the native command line\'s trajectory, within 
   await assert.rejects(predictor.design(start, { sneaky: 1 }), /unknown field/);
 });
 
+test('design: progress after every round, and an abort that rejects at once and leaves the model usable', async () => {
+  const start = sequences[1];
+  const options = { maxChanges: 4, strategy: 'genetic', population: 16, generations: 5, seed: 3 };
+  const pooled = await Predictor.load({ backend: 'cpu', workers: 1 });
+  for (const [where, model] of [['this thread', predictor], ['a worker', pooled]]) {
+    const heard = [];
+    const steps = await model.design(start, { ...options, onProgress: (...round) => heard.push(round) });
+    assert.deepEqual(heard.map(([done, rounds]) => [done, rounds]), [0, 1, 2, 3, 4, 5].map((done) => [done, 5]), where);
+    assert.deepEqual(heard.at(-1)[2], steps.at(-1), where);
+    heard.forEach(([, , best]) => assert.ok(steps.some((step) => step.sequence === best.sequence), where));
+
+    const controller = new AbortController();
+    const rounds = [];
+    const aborted = model.design(start, {
+      ...options,
+      signal: controller.signal,
+      onProgress: (done) => {
+        rounds.push(done);
+        if (done === 1) controller.abort();
+      },
+    });
+    await assert.rejects(aborted, { name: 'AbortError' }, where);
+    assert.deepEqual(rounds, [0, 1], `${where}: no round after the abort was reported`);
+    await assert.rejects(model.design(start, { signal: AbortSignal.abort() }), { name: 'AbortError' }, where);
+    await assert.rejects(
+      model.design(start, { ...options, onProgress: () => { throw new Error('enough'); } }),
+      /enough/,
+      where,
+    );
+    // The model designs the same again after all that.
+    assert.deepEqual(await model.design(start, options), steps, where);
+  }
+  pooled.close();
+});
+
 test('motifs: the same hits and motif attribution as the native command line', async () => {
   const few = sequences.slice(0, 16);
   const dir = mkdtempSync(join(tmpdir(), 'crmnet-'));

@@ -3,6 +3,7 @@
 //! the start) as TSV or JSON.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 
 use anyhow::{Result, anyhow, bail};
@@ -91,7 +92,7 @@ pub fn run(args: DesignArgs) -> Result<()> {
     let reader = args.input.open(&[])?;
     let source = reader.source_name().to_string();
     let progress = ProgressBar::new_spinner().with_style(
-        ProgressStyle::with_template("{spinner} {pos} sequences designed ({elapsed})")
+        ProgressStyle::with_template("{spinner} {pos} sequences designed ({elapsed}) {msg}")
             .expect("valid template"),
     );
     let write = |out: &mut dyn Write| -> Result<usize> {
@@ -120,6 +121,13 @@ pub fn run(args: DesignArgs) -> Result<()> {
                 &constraints,
                 strategy,
                 args.seed,
+                |round| {
+                    progress.set_message(format!(
+                        "{}: round {} of {}, best {:.3}",
+                        record.id, round.done, round.rounds, round.best.prediction
+                    ));
+                    ControlFlow::Continue(())
+                },
             )?;
             let mut steps = Vec::new();
             for (index, step) in trajectory.iter().enumerate() {

@@ -6,7 +6,7 @@
 //! genetic algorithm with a population, seeded. Each step's best is reported, so the trajectory
 //! only ever moves toward the goal.
 
-use std::ops::Range;
+use std::ops::{ControlFlow, Range};
 
 use super::BASES;
 use crate::data::alphabet::{self, InputSpec};
@@ -171,9 +171,28 @@ fn step(start: &[u8], sequence: Vec<u8>, prediction: f32) -> DesignStep {
     }
 }
 
+/// Where a design stands after a round (a greedy step or a genetic generation): `done` of at
+/// most `rounds` rounds (0 when the start is scored), and the best sequence so far. The
+/// greedy search ends early once no substitution improves.
+#[derive(Debug, Clone, Copy)]
+pub struct DesignRound<'a> {
+    pub done: usize,
+    pub rounds: usize,
+    pub best: &'a DesignStep,
+}
+
+impl<'a> DesignRound<'a> {
+    fn after(done: usize, rounds: usize, trajectory: &'a [DesignStep]) -> Self {
+        let best = trajectory.last().expect("the start is in the trajectory");
+        DesignRound { done, rounds, best }
+    }
+}
+
 /// The trajectory from `start` (alphabet channels, A C G T only where changes may happen): the
 /// start, then the best sequence after each step or generation, every one closer to `goal`
-/// than the one before.
+/// than the one before. `on_round` hears of every round and may stop the design there with
+/// `ControlFlow::Break`: the trajectory so far is returned. It is awaited, so a caller on an
+/// event loop can let other work (a cancellation, a repaint) run between rounds.
 pub async fn design_async(
     predictor: &Predictor,
     start: &[u8],
@@ -181,18 +200,29 @@ pub async fn design_async(
     constraints: &Constraints,
     strategy: Strategy,
     seed: u64,
+    mut on_round: impl AsyncFnMut(DesignRound<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<DesignStep>, ReadbackError> {
     let predict = |sequences: Vec<Vec<u8>>| async move {
         predictor
             .predict_async(sequences.iter().map(Vec::as_slice))
             .await
     };
+    let rounds = match strategy {
+        Strategy::Greedy => constraints.max_substitutions,
+        Strategy::Genetic { generations, .. } => generations,
+    };
     let first = predict(vec![start.to_vec()]).await?[0];
     let mut trajectory = vec![step(start, start.to_vec(), first)];
+    if on_round(DesignRound::after(0, rounds, &trajectory))
+        .await
+        .is_break()
+    {
+        return Ok(trajectory);
+    }
     match strategy {
         Strategy::Greedy => {
             let (mut current, mut best) = (start.to_vec(), first);
-            for _ in 0..constraints.max_substitutions {
+            for done in 1..=rounds {
                 let candidates: Vec<Vec<u8>> = (0..current.len())
                     .flat_map(|p| (0..BASES as u8).map(move |base| (p, base)))
                     .filter(|&(p, base)| current[p] != base)
@@ -223,6 +253,12 @@ pub async fn design_async(
                 current = candidates[index].clone();
                 best = prediction;
                 trajectory.push(step(start, current.clone(), best));
+                if on_round(DesignRound::after(done, rounds, &trajectory))
+                    .await
+                    .is_break()
+                {
+                    return Ok(trajectory);
+                }
             }
         }
         Strategy::Genetic {
@@ -254,7 +290,7 @@ pub async fn design_async(
             };
             let mut members: Vec<(Vec<u8>, f32)> = vec![(start.to_vec(), first)];
             let mut best = (start.to_vec(), first);
-            for _ in 0..generations {
+            for done in 1..=generations {
                 let mut children = Vec::with_capacity(population);
                 let mut attempts = 0;
                 while children.len() < population && attempts < 20 * population {
@@ -283,6 +319,12 @@ pub async fn design_async(
                     best = members[0].clone();
                     trajectory.push(step(start, best.0.clone(), best.1));
                 }
+                if on_round(DesignRound::after(done, rounds, &trajectory))
+                    .await
+                    .is_break()
+                {
+                    return Ok(trajectory);
+                }
             }
         }
     }
@@ -297,6 +339,7 @@ pub fn design(
     constraints: &Constraints,
     strategy: Strategy,
     seed: u64,
+    mut on_round: impl FnMut(DesignRound<'_>) -> ControlFlow<()>,
 ) -> Result<Vec<DesignStep>, ReadbackError> {
     crate::platform::block_on(design_async(
         predictor,
@@ -305,6 +348,7 @@ pub fn design(
         constraints,
         strategy,
         seed,
+        async |round| on_round(round),
     ))
 }
 

@@ -10,8 +10,8 @@ mod saliency;
 #[cfg(not(target_arch = "wasm32"))]
 pub use design::design;
 pub use design::{
-    Constraints, DEFAULT_GENERATIONS, DEFAULT_MAX_SUBSTITUTIONS, DEFAULT_POPULATION, DesignStep,
-    Goal, Strategy, design_async, flank_positions, gc_range, site,
+    Constraints, DEFAULT_GENERATIONS, DEFAULT_MAX_SUBSTITUTIONS, DEFAULT_POPULATION, DesignRound,
+    DesignStep, Goal, Strategy, design_async, flank_positions, gc_range, site,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use mutagenesis::mutagenesis;

@@ -163,15 +163,25 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   });
   assert.ok(designed.length > 1 && designed.at(-1).prediction > designed[0].prediction);
   await page.locator('#design').screenshot({ path: join(shots, 'design.png') });
-  // A long genetic design stops at once and leaves the page usable.
+  // A long genetic design shows each round's best as it goes, stops at once keeping them, and
+  // the next design runs on the same model.
   await page.selectOption('#design-strategy', 'genetic');
   await page.fill('#design-changes', '20');
-  await page.evaluate(() => { document.querySelector('#design-table tbody').replaceChildren(); });
+  await page.fill('#design-generations', '100000');
+  await page.fill('#design-seed', '5');
   await page.click('#design-run');
+  await page.waitForFunction(() => /^Round [1-9]/.test(document.querySelector('#design-status').textContent));
   await page.click('#design-stop');
-  assert.equal(await page.textContent('#design-status'), 'Stopped.');
+  assert.match(await page.textContent('#design-status'), /^Stopped after round \d+ of 100000; the table shows the best sequences found\.$/);
   assert.equal(await page.isEnabled('#design-run'), true);
-  assert.equal(await page.$$eval('#design-table tbody tr', (trs) => trs.length), 0);
+  const kept = await page.$$eval('#design-table tbody tr', (trs) => trs.map((tr) => Number(tr.dataset.prediction)));
+  assert.ok(kept.length >= 1 && kept.every((p, i) => i === 0 || p > kept[i - 1]), `${kept}`);
+  await page.selectOption('#design-strategy', 'greedy');
+  await page.fill('#design-changes', '3');
+  await page.click('#design-run');
+  await page.waitForFunction(() => / steps in /.test(document.querySelector('#design-status').textContent), null, { timeout: 300_000 });
+  const again = await page.$$eval('#design-table tbody tr', (trs) => trs.map((tr) => tr.querySelector('code').textContent));
+  assert.deepEqual(again, expectedSteps.map((step) => step.sequence));
 
   // A bad sequence: the message names the source, the line, the record and the position.
   await page.fill('#sequences', '>ok\nACGTACGT\n>bad\nACGXT\n');
