@@ -108,7 +108,8 @@ export class Predictor {
    */
   static async load({ weights, backend = 'auto', workers } = {}) {
     checkWorkers(workers);
-    const bytes = await weightBytes(weights);
+    // Fetched while the module loads, not before.
+    const bytes = weightBytes(weights);
     if (workers === undefined) return new Predictor(new ThisThread(await loadModel(bytes, backend)));
     return new Predictor(await WorkerPool.load(bytes, backend, workers));
   }

@@ -140,14 +140,16 @@ export class WorkerPool {
    * `count` workers on the CPU; with `backend` 'auto' or 'webgpu' the first loads alone, and
    * only if it ends up on the CPU do the others follow (one GPU is used from one worker: more
    * would only queue on it). `newWorker` makes each worker (tests pass one that keeps them, to
-   * terminate one from outside).
+   * terminate one from outside). `bytes`: the weights, a promise of them, or undefined.
    */
   static async load(bytes, backend, count, newWorker = Remote.newWorker) {
     const remotes = [];
     const spawn = async (workers, on) => {
       const more = await Promise.all(Array.from({ length: workers }, async () => new Remote(await newWorker())));
       remotes.push(...more);
-      const [info] = await Promise.all(more.map((remote) => remote.call('load', bytes, on)));
+      // Each worker loads its module while the weights are still being fetched.
+      const [weights] = await Promise.all([bytes, ...more.map((remote) => remote.call('prepare', on))]);
+      const [info] = await Promise.all(more.map((remote) => remote.call('load', weights, on)));
       return info;
     };
     try {

@@ -54,11 +54,19 @@ export function asError(thrown) {
   return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
-/** The model of burnpack `bytes` (the embedded default when undefined) on `backend`, on this thread. */
+/** Loads the build a model on `backend` needs into this thread, once: its bindings. */
+export async function prepare(backend) {
+  return start(await buildFor(backend));
+}
+
+/**
+ * The model of burnpack `bytes` (or a promise of them: they are fetched while the module
+ * loads; the embedded default when undefined) on `backend`, on this thread.
+ */
 export async function loadModel(bytes, backend) {
-  const { Model } = await start(await buildFor(backend));
+  const [{ Model }, weights] = await Promise.all([prepare(backend), bytes]);
   try {
-    return await Model.load(bytes, backend);
+    return await Model.load(weights, backend);
   } catch (thrown) {
     throw asError(thrown);
   }

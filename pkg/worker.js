@@ -1,7 +1,7 @@
 // One model in a Web Worker or a Node worker thread, answering a WorkerPool (pool.js): each
 // request `{ id, call, args }` gets `{ id, result }` or `{ id, error }`, a watched one
 // `{ id, progress }` messages before that.
-import { ThisThread, isNode, loadModel } from './runtime.js';
+import { ThisThread, isNode, loadModel, prepare } from './runtime.js';
 
 let runner;
 /** The abort controllers of the watched requests in progress, by request id. */
@@ -33,9 +33,13 @@ async function answer(port, { id, call, args, watched, cancel }) {
     return;
   }
   try {
-    // `call` is 'load' or a method of ThisThread: predict, saliency, mutagenesis, design,
-    // attribution.
-    const result = await (call === 'load' ? load(...args) : watched ? run(port, id, call, args) : runner[call](...args));
+    // `call` is 'prepare' (the module only), 'load' or a method of ThisThread: predict,
+    // saliency, mutagenesis, design, attribution.
+    let result;
+    if (call === 'prepare') await prepare(...args); // answered with nothing: it only loads
+    else if (call === 'load') result = await load(...args);
+    else if (watched) result = await run(port, id, call, args);
+    else result = await runner[call](...args);
     // Predictions move to the caller rather than being copied.
     port.postMessage({ id, result }, result instanceof Float32Array ? [result.buffer] : []);
   } catch (thrown) {

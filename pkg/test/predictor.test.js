@@ -277,6 +277,14 @@ test('weights load from bytes and from a file URL, and auto picks the CPU in Nod
   const sample = sequences.slice(0, 16);
   assert.deepEqual(await fromUrl.predict(sample), await predictor.predict(sample));
   assert.deepEqual(await fromBytes.predict(sample), await predictor.predict(sample));
+  // In workers, the weights read while the workers load their module.
+  const pooled = await Predictor.load({ weights: url, backend: 'cpu', workers: 2 });
+  assert.deepEqual(await pooled.predict(sample), await predictor.predict(sample));
+  pooled.close();
+  const missing = new URL('../../models/no-such.bpk', import.meta.url);
+  for (const workers of [undefined, 2]) {
+    await assert.rejects(Predictor.load({ weights: missing, workers }), /ENOENT.*no-such\.bpk/);
+  }
 });
 
 test('workers: two worker threads predict what one thread predicts, and fail and close cleanly', async () => {
