@@ -229,5 +229,14 @@ export interface LibraryConstruct {
 
 export declare function libraryConstruct(): Promise<LibraryConstruct>;
 
+/**
+ * `count` random promoters of the library (random variable regions in the constant flanks):
+ * `crmnet random`'s for the same seed and G+C range, for instance the starts of a design.
+ */
+export declare function randomPromoters(
+  count: number,
+  options?: { seed?: number; gcRange?: [number, number] },
+): Promise<string[]>;
+
 /** Motif hits of every sequence (`crmnet motifs`), without a model. */
 export declare function scanMotifs(sequences: string[], options?: MotifOptions): Promise<MotifHit[][]>;

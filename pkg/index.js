@@ -3,7 +3,7 @@
 // batches so that the page stays responsive, and can spread them over workers (pool.js).
 import { ThisThread, breathe, isNode, loadModel, motifAttribution, readLocal } from './runtime.js';
 
-export { libraryConstruct, readSequences, scanMotifs } from './runtime.js';
+export { libraryConstruct, randomPromoters, readSequences, scanMotifs } from './runtime.js';
 import { WorkerPool } from './pool.js';
 
 async function weightBytes(weights) {

@@ -94,6 +94,24 @@ export async function libraryConstruct() {
 }
 
 /**
+ * `count` random promoters of the library (random variable regions in the constant flanks), the
+ * same as `crmnet random` writes for the same `seed` and `gcRange` (`[low, high]`, each whole
+ * promoter's G+C share; uniform bases when absent).
+ */
+export async function randomPromoters(count, { seed = 0, gcRange } = {}) {
+  const { randomPromoters: draw } = await start();
+  if (!(Number.isInteger(count) && count >= 0)) throw new TypeError(`count: expected a whole number, got ${count}`);
+  if (gcRange !== undefined && !(Array.isArray(gcRange) && gcRange.length === 2)) {
+    throw new TypeError('gcRange: expected [low, high]');
+  }
+  try {
+    return draw(count, seed, gcRange?.[0], gcRange?.[1]);
+  } catch (thrown) {
+    throw asError(thrown);
+  }
+}
+
+/**
  * The motif hits of every sequence: per sequence `[{ motif, tf, start, end, strand, score,
  * relativeScore }]` (`start` 0-based, `end` exclusive), with `motifs` (JASPAR-format text; the
  * embedded JASPAR 2024 CORE fungi collection when absent) and `minScore` (0-1, 0.85 when

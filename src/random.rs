@@ -1,6 +1,6 @@
 //! SplitMix64: a small seeded stream of random numbers, the same natively and in WebAssembly,
 //! for what must be reproducible from a seed without the `rand` crate (dropout masks on flex,
-//! promoter design).
+//! promoter design and its random starts).
 
 /// The stream's state: the seed, moved on by every draw.
 #[derive(Debug, Clone)]
@@ -13,6 +13,16 @@ impl SplitMix {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A number in `0..1`, from the draw's top 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
     }
 
     /// A number in `0..n` (0 when `n` is 0).

@@ -529,6 +529,35 @@ enum GoalOption {
     Name(String),
 }
 
+/// `count` random promoters of the library (random variable regions in the constant flanks),
+/// as `crmnet random` writes them for the same `seed` and G+C range (`gc_low`..`gc_high`,
+/// both or neither).
+#[wasm_bindgen(js_name = randomPromoters)]
+pub fn random_promoters(
+    count: usize,
+    seed: f64,
+    gc_low: Option<f64>,
+    gc_high: Option<f64>,
+) -> Result<Vec<String>, JsValue> {
+    // A JavaScript number: a whole one that converts to u64 exactly.
+    if !(seed.fract() == 0.0 && (0.0..=9_007_199_254_740_991.0).contains(&seed)) {
+        return Err(error(format!(
+            "seed {seed}: a whole number from 0 to 2^53 - 1"
+        )));
+    }
+    let seed = seed as u64;
+    let gc = match (gc_low, gc_high) {
+        (Some(low), Some(high)) => Some(interpret::gc_range(low, high).map_err(error)?),
+        (None, None) => None,
+        _ => return Err(error("gcRange: [low, high], both or neither")),
+    };
+    let promoters = construct::random_promoters(count, seed, gc).map_err(error)?;
+    Ok(promoters
+        .iter()
+        .map(|promoter| promoter.iter().map(|&c| LETTERS[usize::from(c)]).collect())
+        .collect())
+}
+
 /// The promoter construct of the measured libraries: `{ flank5, flank3, variableLength }`.
 #[wasm_bindgen(js_name = libraryConstruct)]
 pub fn library_construct() -> Result<JsValue, JsValue> {

@@ -378,6 +378,64 @@ fn saliency_and_mutagenesis_write_one_row_per_position() {
     assert!(stderr(&bad).contains("<stdin>:2"), "{}", stderr(&bad));
 }
 
+/// `crmnet random` writes seeded random promoters of the library in FASTA, within a G+C range,
+/// that `crmnet design` reads from a pipe: a design from scratch.
+#[test]
+fn random_promoters_are_seeded_and_start_a_design() {
+    let random = |args: &[&str]| {
+        let run = crmnet(&[&["random"], args].concat(), None);
+        assert!(run.status.success(), "{}", stderr(&run));
+        String::from_utf8(run.stdout).unwrap()
+    };
+    let fasta = random(&[
+        "--n", "3", "--seed", "4", "--gc-min", "0.3", "--gc-max", "0.45",
+    ]);
+    assert_eq!(
+        fasta,
+        random(&[
+            "--n", "3", "--seed", "4", "--gc-min", "0.3", "--gc-max", "0.45"
+        ])
+    );
+    assert_ne!(
+        fasta,
+        random(&[
+            "--n", "3", "--seed", "5", "--gc-min", "0.3", "--gc-max", "0.45"
+        ])
+    );
+    let lines: Vec<&str> = fasta.lines().collect();
+    assert_eq!(lines.len(), 6);
+    for (i, pair) in lines.chunks(2).enumerate() {
+        assert_eq!(pair[0], format!(">random-{}", i + 1));
+        let sequence = pair[1];
+        assert_eq!(sequence.len(), 110);
+        assert!(sequence.starts_with("TGCATTTTTTTCACATC") && sequence.ends_with("GGTTACGGCTGTT"));
+        let gc = sequence.chars().filter(|&c| c == 'C' || c == 'G').count() as f64 / 110.0;
+        assert!((0.3..=0.45).contains(&gc), "{gc}");
+    }
+    let design = crmnet(
+        &["design", "-i", "-", "--max-changes", "2"],
+        Some(fasta.as_bytes()),
+    );
+    assert!(design.status.success(), "{}", stderr(&design));
+    let out = String::from_utf8(design.stdout).unwrap();
+    for id in ["random-1", "random-2", "random-3"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{id}\t0\t"))),
+            "{out}"
+        );
+    }
+    let impossible = crmnet(
+        &["random", "--n", "1", "--gc-min", "0.95", "--gc-max", "1"],
+        None,
+    );
+    assert!(!impossible.status.success());
+    assert!(
+        stderr(&impossible).contains("G+C 0.95-1"),
+        "{}",
+        stderr(&impossible)
+    );
+}
+
 /// `crmnet design` writes each input's trajectory (step 0 the start, then one substitution a
 /// step, the prediction rising) and refuses goals and sites it cannot use.
 #[test]

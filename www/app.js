@@ -1,4 +1,4 @@
-import { Predictor, readSequences, scanMotifs } from './vendor/crmnet/index.js';
+import { Predictor, randomPromoters, readSequences, scanMotifs } from './vendor/crmnet/index.js';
 
 const $ = (id) => document.getElementById(id);
 const BASES = ['A', 'C', 'G', 'T'];
@@ -240,6 +240,16 @@ $('design-this').addEventListener('click', () => {
   $('design').scrollIntoView({ behavior: 'smooth' });
   $('design-start').focus();
 });
+// A random promoter of the library, as `crmnet random --seed S` writes it (within the G+C
+// range when one is set); each click draws the next seed.
+let randomSeed = 0;
+$('design-random').addEventListener('click', async () => {
+  try {
+    [$('design-start').value] = await randomPromoters(1, { seed: randomSeed++, gcRange: gcRangeInput() });
+  } catch (error) {
+    $('design-status').textContent = error.message;
+  }
+});
 $('design-goal').addEventListener('change', () => {
   $('design-value').disabled = $('design-goal').value !== 'value';
 });
@@ -263,9 +273,15 @@ function designOptions() {
     const input = $(`design-${name}`);
     if (!input.disabled && input.value !== '') options[name] = Number(input.value);
   }
-  const [low, high] = [$('design-gc-min').value, $('design-gc-max').value];
-  if (low !== '' || high !== '') options.gcRange = [Number(low || 0), Number(high || 1)];
+  const gcRange = gcRangeInput();
+  if (gcRange) options.gcRange = gcRange;
   return options;
+}
+
+/** The G+C range the inputs give (an empty end is 0 or 1), or undefined when both are empty. */
+function gcRangeInput() {
+  const [low, high] = [$('design-gc-min').value, $('design-gc-max').value];
+  return low !== '' || high !== '' ? [Number(low || 0), Number(high || 1)] : undefined;
 }
 
 $('design-stop').addEventListener('click', () => designing?.abort());

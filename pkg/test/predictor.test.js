@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Predictor, scanMotifs } from '../index.js';
+import { Predictor, randomPromoters, scanMotifs } from '../index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir = process.env.CRMNET_DATA ?? join(root, '..', 'shared', 'data');
@@ -114,6 +114,17 @@ test('design: the same seed gives the native command line\'s trajectory, within 
   await assert.rejects(predictor.design(start, { goal: 'most' }), /expected max, min or a number/);
   await assert.rejects(predictor.design(start, { gcRange: [0.6, 0.2] }), /a range within 0-1/);
   await assert.rejects(predictor.design(start, { sneaky: 1 }), /unknown field/);
+});
+
+test('randomPromoters: the same promoters as crmnet random, and bad requests are refused', async () => {
+  const fasta = native(['random', '--n', '5', '--seed', '11', '--gc-min', '0.3', '--gc-max', '0.45']);
+  const expected = fasta.trim().split('\n').filter((line) => !line.startsWith('>'));
+  assert.deepEqual(await randomPromoters(5, { seed: 11, gcRange: [0.3, 0.45] }), expected);
+  const uniform = native(['random', '--n', '2']).trim().split('\n').filter((line) => !line.startsWith('>'));
+  assert.deepEqual(await randomPromoters(2), uniform);
+  await assert.rejects(randomPromoters(1, { gcRange: [0.9, 0.2] }), /a range within 0-1/);
+  await assert.rejects(randomPromoters(1, { seed: -1 }), /seed -1: a whole number/);
+  await assert.rejects(randomPromoters(1.5), /count: expected a whole number/);
 });
 
 test('design: progress after every round, and an abort that rejects at once and leaves the model usable', async () => {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
 use clap::Args;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 
@@ -106,5 +106,29 @@ impl InputArgs {
             self.input_format,
             &columns,
         )?)
+    }
+}
+
+/// A G+C range of whole sequences (designs, random promoters).
+#[derive(Args)]
+pub struct GcRangeArgs {
+    /// Lowest G+C share of a whole sequence (0-1).
+    #[arg(long, requires = "gc_max")]
+    pub gc_min: Option<f64>,
+    /// Highest G+C share of a whole sequence (0-1).
+    #[arg(long, requires = "gc_min")]
+    pub gc_max: Option<f64>,
+}
+
+impl GcRangeArgs {
+    /// The range, none when neither flag is given, or why it is not one.
+    pub fn range(&self) -> Result<Option<(f64, f64)>> {
+        match (self.gc_min, self.gc_max) {
+            (Some(low), Some(high)) => Ok(Some(
+                crmnet::interpret::gc_range(low, high)
+                    .map_err(|e| anyhow!("--gc-min/--gc-max: {e}"))?,
+            )),
+            _ => Ok(None),
+        }
     }
 }

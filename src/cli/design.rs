@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crmnet::data::alphabet::LETTERS;
 use crmnet::interpret::{self, Constraints, Goal, Strategy};
 
-use crate::args::{InputArgs, ModelArgs};
+use crate::args::{GcRangeArgs, InputArgs, ModelArgs};
 use crate::predict::{OutputFormat, tsv_field, write_output};
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -41,12 +41,8 @@ pub struct DesignArgs {
     /// Sites that must not appear (A C G T), repeatable; a site already in the start may stay.
     #[arg(long)]
     forbid: Vec<String>,
-    /// Lowest G+C share of a designed sequence (0-1).
-    #[arg(long, requires = "gc_max")]
-    gc_min: Option<f64>,
-    /// Highest G+C share of a designed sequence (0-1).
-    #[arg(long, requires = "gc_min")]
-    gc_max: Option<f64>,
+    #[command(flatten)]
+    gc: GcRangeArgs,
     /// Allow changes in the library's constant flanks (kept by default where a sequence
     /// carries them, for models made for that library).
     #[arg(long)]
@@ -75,12 +71,7 @@ pub fn run(args: DesignArgs) -> Result<()> {
         .iter()
         .map(|text| interpret::site(text).map_err(|e| anyhow!("--forbid: {e}")))
         .collect::<Result<Vec<_>>>()?;
-    let gc = match (args.gc_min, args.gc_max) {
-        (Some(low), Some(high)) => {
-            Some(interpret::gc_range(low, high).map_err(|e| anyhow!("--gc-min/--gc-max: {e}"))?)
-        }
-        _ => None,
-    };
+    let gc = args.gc.range()?;
     let strategy = match args.strategy {
         StrategyName::Greedy => Strategy::Greedy,
         StrategyName::Genetic => Strategy::Genetic {
@@ -180,5 +171,5 @@ pub fn run(args: DesignArgs) -> Result<()> {
         out.flush()?;
         Ok(written)
     };
-    write_output(args.output.as_deref(), &source, write)
+    write_output(args.output.as_deref(), "designs", &source, write)
 }

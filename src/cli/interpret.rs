@@ -73,5 +73,5 @@ pub fn run(args: InterpretArgs, method: Interpretation) -> Result<()> {
         out.flush()?;
         Ok(written)
     };
-    write_output(args.output.as_deref(), &source, write)
+    write_output(args.output.as_deref(), "maps", &source, write)
 }

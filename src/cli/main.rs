@@ -12,6 +12,7 @@ mod info;
 mod interpret;
 mod motifs;
 mod predict;
+mod random;
 #[cfg(feature = "train")]
 mod simulate;
 #[cfg(feature = "train")]
@@ -53,6 +54,8 @@ enum Command {
     Motifs(Box<motifs::MotifsArgs>),
     /// Evolve every sequence toward a predicted expression under constraints.
     Design(Box<design::DesignArgs>),
+    /// Write random promoters of the library as FASTA: starts for a design from scratch.
+    Random(random::RandomArgs),
     /// Convert a trained Keras model (full-model `.h5` file) into a weights file.
     Import(import::ImportArgs),
     /// Train from scratch (pre-training) with the paper's recipe.
@@ -84,6 +87,7 @@ fn main() -> ExitCode {
         Command::Mutagenesis(args) => interpret::run(args, Interpretation::Mutagenesis),
         Command::Motifs(args) => motifs::run(*args),
         Command::Design(args) => design::run(*args),
+        Command::Random(args) => random::run(args),
         Command::Import(args) => import::run(args),
         #[cfg(feature = "train")]
         Command::Train(args) => train::train(args),

@@ -89,59 +89,64 @@ pub fn run(args: MotifsArgs) -> Result<()> {
     // Kept for the summary: every sequence's hits and attribution.
     let mut all_hits: Vec<Vec<Hit>> = Vec::new();
     let mut attributions: Vec<Vec<f32>> = Vec::new();
-    write_output(args.output.as_deref(), &source, |out: &mut dyn Write| {
-        write!(
-            out,
-            "id\tmotif\ttf\tstart\tend\tstrand\tscore\trelative_score"
-        )?;
-        writeln!(
-            out,
-            "{}",
-            if attributing.is_some() {
-                "\tattribution"
-            } else {
-                ""
-            }
-        )?;
-        for record in reader {
-            let record = record?;
-            let hits = motifs::scan(&motifs, &record.channels, args.min_score);
-            let attribution = attributing
-                .as_ref()
-                .map(|(predictor, method)| method.of(predictor, &record.channels))
-                .transpose()?;
-            let id = tsv_field(&record.id);
-            for hit in &hits {
-                let motif = &motifs[hit.motif];
-                write!(
-                    out,
-                    "{id}\t{}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3}",
-                    motif.id,
-                    motif.name,
-                    hit.start + 1,
-                    hit.end,
-                    hit.strand,
-                    hit.score,
-                    hit.relative_score
-                )?;
-                match &attribution {
-                    Some(values) => writeln!(out, "\t{}", hit.mean_of(values))?,
-                    None => writeln!(out)?,
+    write_output(
+        args.output.as_deref(),
+        "motif scans",
+        &source,
+        |out: &mut dyn Write| {
+            write!(
+                out,
+                "id\tmotif\ttf\tstart\tend\tstrand\tscore\trelative_score"
+            )?;
+            writeln!(
+                out,
+                "{}",
+                if attributing.is_some() {
+                    "\tattribution"
+                } else {
+                    ""
                 }
+            )?;
+            for record in reader {
+                let record = record?;
+                let hits = motifs::scan(&motifs, &record.channels, args.min_score);
+                let attribution = attributing
+                    .as_ref()
+                    .map(|(predictor, method)| method.of(predictor, &record.channels))
+                    .transpose()?;
+                let id = tsv_field(&record.id);
+                for hit in &hits {
+                    let motif = &motifs[hit.motif];
+                    write!(
+                        out,
+                        "{id}\t{}\t{}\t{}\t{}\t{}\t{:.3}\t{:.3}",
+                        motif.id,
+                        motif.name,
+                        hit.start + 1,
+                        hit.end,
+                        hit.strand,
+                        hit.score,
+                        hit.relative_score
+                    )?;
+                    match &attribution {
+                        Some(values) => writeln!(out, "\t{}", hit.mean_of(values))?,
+                        None => writeln!(out)?,
+                    }
+                }
+                if let Some(values) = attribution {
+                    all_hits.push(hits);
+                    attributions.push(values);
+                }
+                progress.inc(1);
             }
-            if let Some(values) = attribution {
-                all_hits.push(hits);
-                attributions.push(values);
+            progress.finish_and_clear();
+            if progress.position() == 0 {
+                bail!("{source}: no sequences found");
             }
-            progress.inc(1);
-        }
-        progress.finish_and_clear();
-        if progress.position() == 0 {
-            bail!("{source}: no sequences found");
-        }
-        out.flush()?;
-        Ok(progress.position() as usize)
-    })?;
+            out.flush()?;
+            Ok(progress.position() as usize)
+        },
+    )?;
     if attributing.is_none() {
         return Ok(());
     }

@@ -67,7 +67,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
             Box::new(reader.skip(range.start).take(range.len()))
         }
     };
-    write_output(args.output.as_deref(), &source, |out| {
+    write_output(args.output.as_deref(), "predictions", &source, |out| {
         write_predictions(records, &source, &predictor, &args, out)
     })
 }
@@ -77,6 +77,7 @@ pub fn run(args: PredictArgs) -> Result<()> {
 /// when standard error is a terminal.
 pub fn write_output(
     output: Option<&Path>,
+    what: &str,
     source: &str,
     write: impl FnOnce(&mut dyn Write) -> Result<usize>,
 ) -> Result<()> {
@@ -86,7 +87,7 @@ pub fn write_output(
     };
     if io::stderr().is_terminal() {
         let target = output.map_or("standard output".to_string(), |p| p.display().to_string());
-        eprintln!("crmnet: {written} predictions for {source} written to {target}");
+        eprintln!("crmnet: {written} {what} for {source} written to {target}");
     }
     Ok(())
 }

@@ -17,7 +17,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use crate::data::alphabet;
-use crate::data::construct::{FLANK_3, FLANK_5, LENGTH, VARIABLE_LENGTH};
+use crate::data::construct::{FLANK_5, LENGTH, VARIABLE_LENGTH, random_promoter};
 use crate::data::readers::{InputError, Record};
 use crate::inference::Predictor;
 use crate::weights::ModelCard;
@@ -214,22 +214,9 @@ impl<'a> Generator<'a> {
 
     /// One promoter's channels.
     pub fn next_sequence(&mut self) -> Vec<u8> {
-        let flank = |text: &str| alphabet::channels(text).expect("flanks are ACGT");
         if self.seeds.is_empty() || self.rng.random_bool(self.random_fraction) {
-            let mut sequence = flank(FLANK_5);
             let gc = self.rng.random_range(self.gc.0..=self.gc.1);
-            for _ in 0..VARIABLE_LENGTH {
-                // A C G T are channels 0 1 2 3: C or G with probability gc, else A or T.
-                let base = match (self.rng.random_bool(gc), self.rng.random_bool(0.5)) {
-                    (true, true) => 1,
-                    (true, false) => 2,
-                    (false, true) => 0,
-                    (false, false) => 3,
-                };
-                sequence.push(base);
-            }
-            sequence.extend(flank(FLANK_3));
-            return sequence;
+            return random_promoter(gc, |p| self.rng.random_bool(p));
         }
         let mut sequence = self.seeds[self.rng.random_range(0..self.seeds.len())].clone();
         let share = self.rng.random_range(self.mutation.0..=self.mutation.1);
@@ -448,6 +435,7 @@ fn moments(values: &[f64]) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::construct::FLANK_3;
 
     fn generator(random_fraction: f64, seeds: &[Vec<u8>]) -> Generator<'_> {
         Generator {

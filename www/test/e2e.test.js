@@ -163,6 +163,13 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   });
   assert.ok(designed.length > 1 && designed.at(-1).prediction > designed[0].prediction);
   await page.locator('#design').screenshot({ path: join(shots, 'design.png') });
+  // Random start: `crmnet random --seed 0`'s promoter, then seed 1's.
+  for (const seed of ['0', '1']) {
+    await page.click('#design-random');
+    const [, drawn] = execFileSync(cli, ['random', '--n', '1', '--seed', seed], { encoding: 'utf8' }).trim().split('\n');
+    await page.waitForFunction((want) => document.querySelector('#design-start').value === want, drawn);
+  }
+
   // A long genetic design shows each round's best as it goes, stops at once keeping them, and
   // the next design runs on the same model.
   await page.selectOption('#design-strategy', 'genetic');
@@ -178,6 +185,7 @@ test('a biologist predicts, inspects and mutates promoters; nothing leaves the b
   assert.ok(kept.length >= 1 && kept.every((p, i) => i === 0 || p > kept[i - 1]), `${kept}`);
   await page.selectOption('#design-strategy', 'greedy');
   await page.fill('#design-changes', '3');
+  await page.fill('#design-start', mutant);
   await page.click('#design-run');
   await page.waitForFunction(() => / steps in /.test(document.querySelector('#design-status').textContent), null, { timeout: 300_000 });
   const again = await page.$$eval('#design-table tbody tr', (trs) => trs.map((tr) => tr.querySelector('code').textContent));
