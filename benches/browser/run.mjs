@@ -4,7 +4,9 @@
 // checked against crmnet's CPU predictions. Then each comparison runs CRMNET_BENCH_PAIRS (8)
 // pairs of turns, crmnet first in every other pair, a turn being the median seconds a call
 // over at least CRMNET_BENCH_SECONDS (2) of calls: this machine's speed drifts over minutes,
-// and both turns of a pair see nearly the same machine. With --isolated the page is
+// and both turns of a pair see nearly the same machine. Last, as many pairs of fresh pages
+// time the first prediction of crmnet's CPU path and TensorFlow.js's wasm backend, each pair
+// in turn first. With --isolated the page is
 // cross-origin isolated (COOP/COEP), which lets TensorFlow.js's wasm backend use threads.
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -84,6 +86,27 @@ try {
       + `ratio ${median(ratios).toFixed(2)}x (pairs ${Math.min(...ratios).toFixed(2)}x-${Math.max(...ratios).toFixed(2)}x), `
       + `crmnet won ${won} of ${pairs} pairs`);
   }
+  // Time to the first prediction, the page-opening target, in pairs of fresh pages (each its
+  // own browser context, so nothing is cached), the two in turn first.
+  const first = { 'crmnet-cpu': [], 'tfjs-wasm': [] };
+  const firstPrediction = async (runtime) => {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}benches/browser/index.html`);
+    await page.waitForFunction(() => window.benchmarkReady);
+    const result = await page.evaluate((args) => window.loadRuntime(args), {
+      runtime, batch: 1, compare: 1, sequences: sequences.slice(0, 1), weightsUrl: '/target/bench/crmnet-web.safetensors',
+    });
+    await page.close();
+    return result.firstPredictionMs / 1000;
+  };
+  for (let pair = 0; pair < pairs; pair += 1) {
+    const order = pair % 2 === 0 ? ['crmnet-cpu', 'tfjs-wasm'] : ['tfjs-wasm', 'crmnet-cpu'];
+    for (const runtime of order) first[runtime].push(await firstPrediction(runtime));
+  }
+  const faster = first['crmnet-cpu'].filter((seconds, i) => seconds < first['tfjs-wasm'][i]).length;
+  lines.push(`first prediction on fresh pages, crmnet-cpu / tfjs-wasm: median ${median(first['crmnet-cpu']).toFixed(2)} / `
+    + `${median(first['tfjs-wasm']).toFixed(2)} s (crmnet ${first['crmnet-cpu'].map((s) => s.toFixed(2)).join(' ')}; `
+    + `TF.js ${first['tfjs-wasm'].map((s) => s.toFixed(2)).join(' ')}), crmnet faster in ${faster} of ${pairs} pairs`);
 } finally {
   await browser.close();
   await server.close();
