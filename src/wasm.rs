@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
 use crate::backend::Backend;
-use crate::data::alphabet::{LETTERS, channels};
+use crate::data::alphabet::{self, LETTERS, channels};
 use crate::data::construct;
 use crate::data::readers::{Columns, InputFormat, SequenceReader};
 use crate::inference::Predictor;
@@ -478,7 +478,7 @@ fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
 fn step_json(step: &DesignStep) -> serde_json::Value {
     let letter = |code: u8| LETTERS[usize::from(code)].to_string();
     serde_json::json!({
-        "sequence": step.sequence.iter().map(|&c| letter(c)).collect::<String>(),
+        "sequence": alphabet::letters(&step.sequence),
         "prediction": step.prediction,
         "changes": step.changes.iter().map(|&(position, from, to)| serde_json::json!({
             "position": position, "from": letter(from), "to": letter(to),
@@ -554,7 +554,7 @@ pub fn random_promoters(
     let promoters = construct::random_promoters(count, seed, gc).map_err(error)?;
     Ok(promoters
         .iter()
-        .map(|promoter| promoter.iter().map(|&c| LETTERS[usize::from(c)]).collect())
+        .map(|promoter| alphabet::letters(promoter))
         .collect())
 }
 

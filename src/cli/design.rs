@@ -10,7 +10,7 @@ use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crmnet::data::alphabet::LETTERS;
+use crmnet::data::alphabet::{LETTERS, letters};
 use crmnet::interpret::{self, Constraints, Goal, Strategy};
 
 use crate::args::{GcRangeArgs, InputArgs, ModelArgs};
@@ -134,11 +134,7 @@ pub fn run(args: DesignArgs) -> Result<()> {
                         )
                     })
                     .collect();
-                let sequence: String = step
-                    .sequence
-                    .iter()
-                    .map(|&c| LETTERS[usize::from(c)])
-                    .collect();
+                let sequence = letters(&step.sequence);
                 match args.format {
                     OutputFormat::Tsv => writeln!(
                         out,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Result, anyhow};
 use clap::Args;
 
-use crmnet::data::alphabet::LETTERS;
+use crmnet::data::alphabet::letters;
 use crmnet::data::construct::random_promoters;
 
 use crate::args::GcRangeArgs;
@@ -39,8 +39,7 @@ pub fn run(args: RandomArgs) -> Result<()> {
         &source,
         |out: &mut dyn Write| {
             for (index, promoter) in promoters.iter().enumerate() {
-                let sequence: String = promoter.iter().map(|&c| LETTERS[usize::from(c)]).collect();
-                writeln!(out, ">random-{}\n{sequence}", index + 1)?;
+                writeln!(out, ">random-{}\n{}", index + 1, letters(promoter))?;
             }
             out.flush()?;
             Ok(promoters.len())

@@ -32,6 +32,17 @@ pub fn channel(letter: u8) -> Option<u8> {
     }
 }
 
+/// The letters of `codes` (channels), `N` for the ambiguity channel.
+pub fn letters(codes: &[u8]) -> String {
+    codes.iter().map(|&c| LETTERS[usize::from(c)]).collect()
+}
+
+/// The share of C and G among `codes` (channels; `N` counts as neither), 0 when empty.
+pub fn gc_share(codes: &[u8]) -> f64 {
+    let gc = codes.iter().filter(|&&c| c == 1 || c == 2).count();
+    gc as f64 / codes.len().max(1) as f64
+}
+
 /// Channels of a whole sequence, rejecting the first letter outside the alphabet.
 pub fn channels(sequence: &str) -> Result<Vec<u8>, SequenceError> {
     if sequence.is_empty() {

@@ -129,11 +129,7 @@ impl Constraints {
             return false;
         }
         match self.gc {
-            Some((low, high)) => {
-                let gc = candidate.iter().filter(|&&c| c == 1 || c == 2).count() as f64
-                    / candidate.len().max(1) as f64;
-                (low..=high).contains(&gc)
-            }
+            Some((low, high)) => (low..=high).contains(&alphabet::gc_share(candidate)),
             None => true,
         }
     }

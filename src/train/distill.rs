@@ -374,13 +374,9 @@ impl<'a> Labelled<'a> {
                 reason: e.to_string(),
             })?;
         for (channels, label) in sequences.into_iter().zip(labels) {
-            let sequence = channels
-                .iter()
-                .map(|&c| alphabet::LETTERS[usize::from(c)])
-                .collect();
             self.ready.push_back(Record {
                 id: String::new(),
-                sequence,
+                sequence: alphabet::letters(&channels),
                 channels,
                 value: Some(f64::from(label)),
                 extra: Vec::new(),
