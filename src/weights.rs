@@ -145,6 +145,110 @@ pub fn to_bytes(model: Network, card: &ModelCard) -> Result<Vec<u8>, String> {
     Ok(bytes.to_vec())
 }
 
+/// The parameter-wise mean of `models` (each with its card and a name for errors), all of one
+/// architecture: checkpoint averaging, as stochastic weight averaging does with the epochs of
+/// one run, whose mean often generalises better than any one of them. Averaging only makes
+/// sense for weights on one training trajectory (one run and its continuations); unrelated
+/// networks of the same shape average into nonsense. The card is the first model's, its
+/// metrics dropped (they described that one file) and the averaged files named in its recipe.
+pub fn mean_of(
+    models: Vec<(Network, ModelCard, String)>,
+    device: &Device,
+) -> Result<(Network, ModelCard), WeightsError> {
+    let mut models = models.into_iter();
+    let Some((first, mut card, first_name)) = models.next() else {
+        return Err(WeightsError::Read {
+            path: "--from".into(),
+            reason: "no weights to average".into(),
+        });
+    };
+    let tensors_of = |model: Network, card: &ModelCard, name: &str| {
+        let format_error = |reason: String| WeightsError::Format {
+            path: name.to_string(),
+            reason,
+        };
+        let bytes = to_bytes(model, card).map_err(format_error)?;
+        Reader::from_bytes(Bytes::from_bytes_vec(bytes))
+            .and_then(Reader::into_tensors)
+            .map_err(|e| format_error(e.to_string()))?
+            .into_iter()
+            .map(|tensor| {
+                let data = tensor.to_bytes().map_err(|e| format_error(e.to_string()))?;
+                let values = TensorData::from_bytes(data, tensor.shape.clone(), tensor.dtype)
+                    .try_to_vec::<f32>()
+                    .map_err(|e| format_error(format!("{}: {e:?}", tensor.name)))?;
+                Ok((tensor, values))
+            })
+            .collect::<Result<Vec<_>, WeightsError>>()
+    };
+    let mut sums = tensors_of(first, &card, &first_name)?;
+    let mut sources = vec![first_name];
+    for (model, other, name) in models {
+        let mismatch = |reason: String| WeightsError::Mismatch {
+            path: name.clone(),
+            reason,
+        };
+        if other.architecture != card.architecture {
+            return Err(mismatch(format!(
+                "its architecture differs from {}'s: only weights of one architecture average",
+                sources[0]
+            )));
+        }
+        let tensors = tensors_of(model, &other, &name)?;
+        if tensors.len() != sums.len() {
+            return Err(mismatch(format!(
+                "{} tensors against {} in {}",
+                tensors.len(),
+                sums.len(),
+                sources[0]
+            )));
+        }
+        for ((sum_tensor, sum), (tensor, values)) in sums.iter_mut().zip(tensors) {
+            if tensor.name != sum_tensor.name || tensor.shape != sum_tensor.shape {
+                return Err(mismatch(format!(
+                    "tensor {} {:?} where {} has {} {:?}",
+                    tensor.name, tensor.shape, sources[0], sum_tensor.name, sum_tensor.shape
+                )));
+            }
+            sum.iter_mut().zip(values).for_each(|(s, v)| *s += v);
+        }
+        sources.push(name);
+    }
+    let count = sources.len() as f32;
+    let tensors = sums
+        .into_iter()
+        .map(|(tensor, sum)| {
+            let mean: Vec<f32> = sum.into_iter().map(|s| s / count).collect();
+            let data = TensorData::new(mean, tensor.shape.clone());
+            burn_pack::Tensor::new(
+                tensor.name,
+                DType::F32,
+                tensor.shape,
+                tensor.param_id,
+                data.into_bytes(),
+            )
+        })
+        .collect();
+    card.metrics.clear();
+    if !card.training_recipe.is_object() {
+        // A card written elsewhere may hold its recipe as text: it is kept under a key.
+        card.training_recipe = serde_json::json!({ "recipe": card.training_recipe.take() });
+    }
+    card.training_recipe["averaged_from"] = serde_json::json!(sources);
+    let card_json = serde_json::to_string(&card).map_err(|e| WeightsError::Write {
+        path: sources[0].clone(),
+        reason: e.to_string(),
+    })?;
+    let bytes = Writer::new(tensors)
+        .with_metadata(CARD_KEY, &card_json)
+        .into_bytes()
+        .map_err(|e| WeightsError::Format {
+            path: sources[0].clone(),
+            reason: e.to_string(),
+        })?;
+    from_bytes(bytes.to_vec(), &sources[0], device)
+}
+
 /// Writes `model` and its card to `path` atomically: a crash or error leaves either the old
 /// file or the complete new one, never a half-written file.
 #[cfg(not(target_arch = "wasm32"))]

@@ -692,6 +692,74 @@ fn export_renames_halves_and_keeps_the_predictions() {
     assert_half_keeps_predictions(&full_p, &predictions(&data, half_s));
 }
 
+/// `--keep-checkpoints` keeps every epoch's weights (the optimizer state only of the last, for
+/// resuming), and `export` with several `--from` files writes their mean, which predicts.
+#[test]
+fn kept_checkpoints_export_as_their_average() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 1500, 7);
+    let run = dir.path().join("kept");
+    let mut args = vec![
+        "train",
+        "--data",
+        &data,
+        "--out",
+        run.to_str().unwrap(),
+        "--epochs",
+        "3",
+        "--keep-checkpoints",
+    ];
+    args.extend(TINY);
+    succeed(&args);
+    let exists = |name: &str| run.join(name).exists();
+    assert!(
+        exists("checkpoint-0001.bpk") && exists("checkpoint-0002.bpk"),
+        "earlier epochs' weights kept"
+    );
+    assert!(
+        !exists("optimizer-0001.bpk") && exists("optimizer-0003.bpk"),
+        "only the last optimizer state kept"
+    );
+
+    let checkpoints: Vec<String> = (1..=3)
+        .map(|epoch| {
+            run.join(format!("checkpoint-{epoch:04}.bpk"))
+                .display()
+                .to_string()
+        })
+        .collect();
+    let averaged = dir.path().join("averaged.bpk");
+    let mut export = vec!["export", "--from"];
+    export.extend(checkpoints.iter().map(String::as_str));
+    export.extend(["-o", averaged.to_str().unwrap()]);
+    succeed(&export);
+    let card = succeed(&["info", "--weights", averaged.to_str().unwrap()]);
+    assert!(
+        card.contains("averaged_from") && card.contains("checkpoint-0003.bpk"),
+        "{card}"
+    );
+    let averaged_p = predictions(&data, averaged.to_str().unwrap());
+    let last_p = predictions(&data, &checkpoints[2]);
+    assert_eq!(averaged_p.len(), last_p.len());
+    assert!(
+        averaged_p.iter().zip(&last_p).any(|(a, l)| (a - l).abs() > 1e-4),
+        "the average is not the last epoch"
+    );
+
+    // Weights of another architecture do not average.
+    refused(
+        &[
+            "export",
+            "--from",
+            &checkpoints[0],
+            concat!(env!("CARGO_MANIFEST_DIR"), "/models/crmnet-web.bpk"),
+            "-o",
+            dir.path().join("mixed.bpk").to_str().unwrap(),
+        ],
+        "only weights of one architecture average",
+    );
+}
+
 /// The prediction column of `crmnet predict`'s TSV output.
 fn prediction_column(tsv: &str) -> Vec<f64> {
     tsv.lines()

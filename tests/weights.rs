@@ -1,5 +1,6 @@
 use burn::module::Module;
 use burn::prelude::*;
+use burn::tensor::TensorData;
 use crmnet::data::alphabet;
 use crmnet::inference::Predictor;
 use crmnet::model::{Architecture, CrmnetConfig, Network};
@@ -108,6 +109,73 @@ fn an_unwritable_destination_is_an_error() {
         error
             .to_string()
             .starts_with("/nonexistent/dir/w.bpk: cannot write"),
+        "{error}"
+    );
+}
+
+/// Every tensor of `model` as floats, by name.
+fn tensors(model: Network, card: &ModelCard) -> Vec<(String, Vec<f32>)> {
+    let bytes = weights::to_bytes(model, card).unwrap();
+    burn_pack::Reader::from_bytes(burn_pack::Bytes::from_bytes_vec(bytes))
+        .and_then(burn_pack::Reader::into_tensors)
+        .unwrap()
+        .into_iter()
+        .map(|tensor| {
+            let data = TensorData::from_bytes(
+                tensor.to_bytes().unwrap(),
+                tensor.shape.clone(),
+                tensor.dtype,
+            );
+            (tensor.name, data.try_to_vec::<f32>().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn averaged_weights_are_the_parameter_wise_mean_and_name_their_sources() {
+    let config = small_config();
+    let (first, mut card) = model_and_card(&config);
+    let (second, _) = model_and_card(&config);
+    card.metrics.insert(
+        "valid".into(),
+        crmnet::metrics::Metrics::compute(&[1.0, 2.0, 4.0], &[1.0, 3.0, 4.0]),
+    );
+    let named = |model: &Network, name: &str| (model.clone(), card.clone(), name.to_string());
+    let (mean, mean_card) = weights::mean_of(
+        vec![named(&first, "a.bpk"), named(&second, "b.bpk")],
+        &Device::flex(),
+    )
+    .unwrap();
+    let (a, b) = (tensors(first.clone(), &card), tensors(second, &card));
+    let averaged = tensors(mean, &mean_card);
+    assert_eq!(averaged.len(), a.len());
+    let mut differing = 0;
+    for (((name, mean), (_, a)), (_, b)) in averaged.iter().zip(&a).zip(&b) {
+        for ((m, x), y) in mean.iter().zip(a).zip(b) {
+            assert!((m - (x + y) / 2.0).abs() <= 1e-6, "{name}: {m} vs {x}, {y}");
+            differing += usize::from(x != y);
+        }
+    }
+    assert!(differing > 1000, "the two networks should differ");
+    assert!(mean_card.metrics.is_empty(), "metrics of one file dropped");
+    assert_eq!(
+        mean_card.training_recipe["averaged_from"],
+        serde_json::json!(["a.bpk", "b.bpk"])
+    );
+
+    // Weights of another architecture are refused, naming the file.
+    let (other, other_card) = model_and_card(&config.clone().with_heads(2));
+    let error = weights::mean_of(
+        vec![
+            named(&first, "a.bpk"),
+            (other, other_card, "other.bpk".into()),
+        ],
+        &Device::flex(),
+    )
+    .err()
+    .unwrap();
+    assert!(
+        matches!(&error, WeightsError::Mismatch { path, .. } if path == "other.bpk"),
         "{error}"
     );
 }

@@ -9,9 +9,11 @@ use crmnet::train::export::{ExportFormat, ExportOptions, export};
 
 #[derive(Args)]
 pub struct ExportArgs {
-    /// Weights to export, e.g. a run's `best.bpk`.
-    #[arg(long)]
-    from: PathBuf,
+    /// Weights to export, e.g. a run's `best.bpk`. Several (`--from a.bpk b.bpk ...`) write
+    /// their parameter-wise mean: checkpoint averaging, for epochs of one run and its
+    /// continuations (weights of unrelated runs do not average into a working model).
+    #[arg(long, required = true, num_args = 1..)]
+    from: Vec<PathBuf>,
     #[arg(long, short)]
     output: PathBuf,
     /// Store parameters as float16.

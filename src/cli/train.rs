@@ -71,6 +71,10 @@ pub struct TrainArgs {
     /// whole batch in one pass) [default: one per core]
     #[arg(long)]
     cpu_workers: Option<usize>,
+    /// Keep every epoch's weights in --out, not only the last (for averaging them with
+    /// `crmnet export --from`).
+    #[arg(long)]
+    keep_checkpoints: bool,
     #[arg(long, value_parser = backends(), default_value_t = Backend::default())]
     backend: Backend,
 }
@@ -96,6 +100,8 @@ impl TrainArgs {
                 devices: self.devices,
                 precision: self.precision,
                 micro_batch_size: self.micro_batch_size,
+                // A flag can only switch keeping on: off is the recipe's (or resumed run's) say.
+                keep_checkpoints: self.keep_checkpoints.then_some(true),
             },
             cpu_workers: self.cpu_workers,
             backend: self.backend,

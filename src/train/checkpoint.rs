@@ -90,7 +90,9 @@ pub fn save(
         metrics_csv(&state.history).as_bytes(),
     )?;
     if epoch > 1 {
-        let _ = std::fs::remove_file(checkpoint_path(out, epoch - 1));
+        if !state.recipe.keep_checkpoints {
+            let _ = std::fs::remove_file(checkpoint_path(out, epoch - 1));
+        }
         let _ = std::fs::remove_file(optimizer_path(out, epoch - 1));
     }
     Ok(())

@@ -1,7 +1,8 @@
 //! Shipping weights from a training run: optionally in half precision (the browser download
-//! halves; loading casts back to float32), as a burnpack or as safetensors for other frameworks.
+//! halves; loading casts back to float32), as a burnpack or as safetensors for other frameworks,
+//! and optionally the mean of several checkpoints of one run (checkpoint averaging).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use burn::module::{Module, ModuleMapper, Param};
@@ -39,9 +40,23 @@ impl ModuleMapper for CastTo {
     }
 }
 
-/// Reads the weights at `from` and writes them to `output` as `options` say.
-pub fn export(from: &Path, output: &Path, options: &ExportOptions) -> Result<()> {
-    let (model, mut card) = weights::load(from, &Device::flex())?;
+/// Reads the weights at `from` (their parameter-wise mean when there are several,
+/// [`weights::mean_of`]) and writes them to `output` as `options` say.
+pub fn export(from: &[PathBuf], output: &Path, options: &ExportOptions) -> Result<()> {
+    let device = Device::flex();
+    let (model, mut card) = match from {
+        [one] => weights::load(one, &device)?,
+        several => {
+            let models = several
+                .iter()
+                .map(|path| {
+                    let (model, card) = weights::load(path, &device)?;
+                    Ok((model, card, path.display().to_string()))
+                })
+                .collect::<Result<Vec<_>, weights::WeightsError>>()?;
+            weights::mean_of(models, &device)?
+        }
+    };
     if let Some(name) = &options.name {
         card.name = name.clone();
     }

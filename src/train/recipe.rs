@@ -37,6 +37,10 @@ pub struct Recipe {
     /// one optimiser step. For devices that cannot hold a whole batch: wgpu cannot allocate
     /// the full model's largest float32 buffer at 1,024 rows. Unset: one pass per device.
     pub micro_batch_size: Option<usize>,
+    /// Keep every epoch's weights (`checkpoint-NNNN.bpk`), not only the last one's, for
+    /// checkpoint averaging (`crmnet export --from` with several files); the optimizer's state
+    /// is kept for the last epoch only, which is all that resuming needs.
+    pub keep_checkpoints: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -99,6 +103,7 @@ pub struct RecipeOverrides {
     pub devices: Option<usize>,
     pub precision: Option<Precision>,
     pub micro_batch_size: Option<usize>,
+    pub keep_checkpoints: Option<bool>,
 }
 
 impl RecipeOverrides {
@@ -117,6 +122,7 @@ impl RecipeOverrides {
         recipe.devices = self.devices.unwrap_or(recipe.devices);
         recipe.precision = self.precision.unwrap_or(recipe.precision);
         recipe.micro_batch_size = self.micro_batch_size.or(recipe.micro_batch_size);
+        recipe.keep_checkpoints = self.keep_checkpoints.unwrap_or(recipe.keep_checkpoints);
         recipe.validate()?;
         Ok(recipe)
     }
@@ -139,6 +145,7 @@ impl Default for Recipe {
             devices: 1,
             precision: Precision::F32,
             micro_batch_size: None,
+            keep_checkpoints: false,
         }
     }
 }
@@ -206,5 +213,24 @@ mod tests {
         assert!((recipe.learning_rate(10, 1) - 1e-3).abs() < 1e-12);
         assert!((recipe.learning_rate(20, 1) - 5.5e-4).abs() < 1e-12);
         assert!((recipe.learning_rate(30, 8) - 8e-4).abs() < 1e-12);
+    }
+
+    /// The recipe files users are pointed to (train/*.toml) read and validate.
+    #[test]
+    fn the_shipped_recipe_files_are_valid() {
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("train");
+        let mut read = Vec::new();
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                let recipe = Recipe::from_file(&path).unwrap();
+                recipe.validate().unwrap();
+                read.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            }
+        }
+        assert!(read.contains(&"distill-swa.toml".to_string()), "{read:?}");
+        // Checkpoint averaging needs every epoch, at the one learning rate.
+        let swa = Recipe::from_file(&folder.join("distill-swa.toml")).unwrap();
+        assert!(swa.keep_checkpoints && swa.lr_start == swa.lr_peak);
     }
 }
