@@ -742,7 +742,10 @@ fn kept_checkpoints_export_as_their_average() {
     let last_p = predictions(&data, &checkpoints[2]);
     assert_eq!(averaged_p.len(), last_p.len());
     assert!(
-        averaged_p.iter().zip(&last_p).any(|(a, l)| (a - l).abs() > 1e-4),
+        averaged_p
+            .iter()
+            .zip(&last_p)
+            .any(|(a, l)| (a - l).abs() > 1e-4),
         "the average is not the last epoch"
     );
 
