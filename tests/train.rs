@@ -629,7 +629,7 @@ fn the_default_model_is_what_the_documented_export_writes() {
     succeed(&[
         "export",
         "--from",
-        &format!("{root}/train/checkpoints/distill-deepatt-gc/best.bpk"),
+        &format!("{root}/train/checkpoints/distill-deepatt-swa/best.bpk"),
         "--name",
         "deepatt-distilled",
         "-o",
