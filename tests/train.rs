@@ -43,6 +43,14 @@ const TINY: [&str; 6] = [
     "1",
 ];
 
+/// `crmnet train` arguments for a [`TINY`] run of `epochs` on `data` into `out`, with `extra` flags.
+fn tiny_train<'a>(data: &'a str, out: &'a str, epochs: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["train", "--data", data, "--out", out, "--epochs", epochs];
+    args.extend(extra);
+    args.extend(TINY);
+    args
+}
+
 #[test]
 fn simulate_writes_the_released_format_deterministically() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,9 +73,7 @@ fn one_epoch_on_20k_simulated_rows_then_eval_and_finetune() {
     let data = simulate(dir.path(), 20_000, 1);
     let run = dir.path().join("run");
     let run_s = run.to_str().unwrap();
-    let mut args = vec!["train", "--data", &data, "--out", run_s, "--epochs", "1"];
-    args.extend(TINY);
-    succeed(&args);
+    succeed(&tiny_train(&data, run_s, "1", &[]));
     assert_eq!(metrics_lines(&run).len(), 1);
     let state: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("state.json")).unwrap()).unwrap();
@@ -325,17 +331,8 @@ fn a_bad_training_row_stops_with_file_and_line() {
     text.push_str("ACGTQACGT\t3.5\n");
     std::fs::write(&data, text).unwrap();
     let data = data.to_str().unwrap();
-    let mut args = vec![
-        "train",
-        "--data",
-        data,
-        "--out",
-        dir.path().join("run").to_str().unwrap().to_string().leak(),
-        "--epochs",
-        "1",
-    ];
-    args.extend(TINY);
-    let run = crmnet(&args);
+    let out = dir.path().join("run");
+    let run = crmnet(&tiny_train(data, out.to_str().unwrap(), "1", &[]));
     assert!(!run.status.success());
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
@@ -501,19 +498,12 @@ fn bf16_trains_and_a_diverging_run_keeps_its_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let data = simulate(dir.path(), 1500, 6);
     let run = dir.path().join("bf16");
-    let mut args = vec![
-        "train",
-        "--data",
+    succeed(&tiny_train(
         &data,
-        "--out",
         run.to_str().unwrap(),
-        "--epochs",
         "1",
-        "--precision",
-        "bf16",
-    ];
-    args.extend(TINY);
-    succeed(&args);
+        &["--precision", "bf16"],
+    ));
     let info = succeed(&["info", "--weights", run.join("best.bpk").to_str().unwrap()]);
     assert!(info.contains("\"precision\": \"bf16\""), "{info}");
 
@@ -521,17 +511,7 @@ fn bf16_trains_and_a_diverging_run_keeps_its_checkpoints() {
     // the best weights and the metrics as they were, and names them.
     let diverging = dir.path().join("diverging");
     let diverging_s = diverging.to_str().unwrap();
-    let mut first = vec![
-        "train",
-        "--data",
-        &data,
-        "--out",
-        diverging_s,
-        "--epochs",
-        "1",
-    ];
-    first.extend(TINY);
-    succeed(&first);
+    succeed(&tiny_train(&data, diverging_s, "1", &[]));
     // Each file's name, size and a hash of its bytes.
     let kept = |dir: &Path| -> Vec<(String, usize, u64)> {
         let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -609,9 +589,7 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
         all.extend(args);
         refused(&all, reason);
     }
-    let mut first = vec!["train", "--data", &data, "--out", out, "--epochs", "1"];
-    first.extend(TINY);
-    succeed(&first);
+    succeed(&tiny_train(&data, out, "1", &[]));
     let other = simulate(dir.path(), 300, 9);
     refused(
         &["train", "--data", &other, "--out", out, "--resume"],
@@ -699,18 +677,12 @@ fn kept_checkpoints_export_as_their_average() {
     let dir = tempfile::tempdir().unwrap();
     let data = simulate(dir.path(), 1500, 7);
     let run = dir.path().join("kept");
-    let mut args = vec![
-        "train",
-        "--data",
+    succeed(&tiny_train(
         &data,
-        "--out",
         run.to_str().unwrap(),
-        "--epochs",
         "3",
-        "--keep-checkpoints",
-    ];
-    args.extend(TINY);
-    succeed(&args);
+        &["--keep-checkpoints"],
+    ));
     let exists = |name: &str| run.join(name).exists();
     assert!(
         exists("checkpoint-0001.bpk") && exists("checkpoint-0002.bpk"),
