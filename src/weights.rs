@@ -328,13 +328,7 @@ pub fn from_bytes(
         path: path.clone(),
         reason: e.to_string(),
     };
-    let model = match model {
-        Network::Crmnet(model) => model.try_load_record(record).map(Network::Crmnet),
-        Network::DeepAtt(model) => model.try_load_record(record).map(Network::DeepAtt),
-        Network::Camformer(model) => model.try_load_record(record).map(Network::Camformer),
-        Network::Xpresso(model) => model.try_load_record(record).map(Network::Xpresso),
-    }
-    .map_err(|e| mismatch(&e))?;
+    let model = model.load_parameters(record).map_err(|e| mismatch(&e))?;
     Ok((model, card))
 }
 

@@ -8,7 +8,7 @@ use crmnet::data::batching::one_hot_batch;
 use crmnet::inference::Predictor;
 use crmnet::model::{
     Architecture, CamformerConfig, Crmnet, CrmnetConfig, Network, ParamCounts, PositionMode,
-    TransformerWiring,
+    Preset, TransformerWiring,
 };
 use crmnet::weights::ModelCard;
 
@@ -426,4 +426,56 @@ fn invalid_camformer_configurations_are_refused_with_a_reason() {
         let error = Network::new(&Architecture::Camformer(config), &Device::flex()).unwrap_err();
         assert!(error.to_string().contains(reason), "{error}");
     }
+}
+
+/// Every dropout rate named anywhere in `architecture`'s configuration.
+fn dropout_rates(architecture: &Architecture) -> Vec<f64> {
+    let config = serde_json::to_value(architecture).unwrap();
+    config
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(key, _)| key.contains("dropout"))
+        .flat_map(|(_, value)| match value {
+            serde_json::Value::Array(rates) => rates.iter().map(|r| r.as_f64().unwrap()).collect(),
+            rate => vec![rate.as_f64().unwrap()],
+        })
+        .collect()
+}
+
+/// Training without dropout (`--dropout 0`, as the distillation recipes do) rebuilds the network
+/// around the same parameters: its training passes then compute what inference computes, where
+/// the architecture's own dropout made two training passes differ.
+#[test]
+fn dropout_switched_off_keeps_the_parameters_and_stops_the_noise() {
+    for preset in Preset::ALL {
+        let rates = dropout_rates(&preset.architecture().with_dropout(0.0));
+        assert!(
+            !rates.is_empty() && rates.iter().all(|&rate| rate == 0.0),
+            "{}: {rates:?}",
+            preset.name()
+        );
+    }
+    // DeepAtt has no batch normalisation, so only dropout tells training from inference.
+    let architecture = Preset::DeepAtt.architecture();
+    let (training, plain) = (Device::flex().autodiff(), Device::flex());
+    let sequences = real_sequences(6);
+    let batch = |device: &Device| {
+        one_hot_batch(
+            sequences.iter().map(Vec::as_slice),
+            architecture.input_window(),
+            device,
+        )
+    };
+    let model = Network::new(&architecture, &training).unwrap();
+    let inference = floats(model.valid().forward(batch(&plain)));
+    assert_ne!(
+        floats(model.forward(batch(&training))),
+        floats(model.forward(batch(&training))),
+        "DeepAtt's own dropout is on in training"
+    );
+    let rebuilt = model
+        .rebuilt(&architecture.clone().with_dropout(0.0), &training)
+        .unwrap();
+    assert_close(&floats(rebuilt.forward(batch(&training))), &inference, 1e-5);
 }

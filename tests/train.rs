@@ -580,6 +580,7 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
             "micro_batch_size must be positive",
         ),
         (vec!["--cpu-workers", "0"], "--cpu-workers must be positive"),
+        (vec!["--dropout", "1"], "dropout must lie in [0, 1)"),
         (
             vec!["--backend", "wgpu", "--cpu-workers", "2"],
             "--cpu-workers is for the CPU backends",
@@ -594,6 +595,45 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
     refused(
         &["train", "--data", &other, "--out", out, "--resume"],
         "--resume continues the run on its own data",
+    );
+}
+
+/// `--dropout` replaces every dropout rate of the architecture while training, the weights'
+/// cards say so, and a resumed run takes the rate it is given.
+#[test]
+fn training_dropout_is_the_flags_and_a_resumed_run_takes_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = simulate(dir.path(), 300, 8);
+    let run = dir.path().join("run");
+    let out = run.to_str().unwrap();
+    let configuration = |epoch: usize| {
+        let checkpoint = run.join(format!("checkpoint-{epoch:04}.bpk"));
+        let info = succeed(&["info", "--weights", checkpoint.to_str().unwrap()]);
+        info.lines()
+            .find_map(|line| line.strip_prefix("configuration: "))
+            .unwrap()
+            .to_string()
+    };
+    succeed(&tiny_train(&data, out, "1", &["--dropout", "0"]));
+    let first = configuration(1);
+    assert!(
+        first.contains("\"dropout\":0.0") && first.contains("\"mlp_dropout\":[0.0,0.0]"),
+        "{first}"
+    );
+    succeed(&[
+        "train",
+        "--resume",
+        "--out",
+        out,
+        "--epochs",
+        "2",
+        "--dropout",
+        "0.3",
+    ]);
+    let second = configuration(2);
+    assert!(
+        second.contains("\"dropout\":0.3") && second.contains("\"mlp_dropout\":[0.3,0.3]"),
+        "{second}"
     );
 }
 

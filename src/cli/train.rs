@@ -75,6 +75,10 @@ pub struct TrainArgs {
     /// `crmnet export --from`).
     #[arg(long)]
     keep_checkpoints: bool,
+    /// Dropout rate of every dropout layer while training, in place of the architecture's
+    /// (0 for distillation: fresh rows leave nothing to overfit).
+    #[arg(long)]
+    dropout: Option<f64>,
     #[arg(long, value_parser = backends(), default_value_t = Backend::default())]
     backend: Backend,
 }
@@ -102,6 +106,7 @@ impl TrainArgs {
                 micro_batch_size: self.micro_batch_size,
                 // A flag can only switch keeping on: off is the recipe's (or resumed run's) say.
                 keep_checkpoints: self.keep_checkpoints.then_some(true),
+                dropout: self.dropout,
             },
             cpu_workers: self.cpu_workers,
             backend: self.backend,

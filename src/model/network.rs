@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use burn::module::{ModuleVisitor, Param};
 use burn::prelude::*;
+use burn::store::{ModuleRecord, RecordError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::camformer::{Camformer, CamformerConfig};
@@ -108,6 +109,31 @@ impl Architecture {
             Architecture::DeepAtt(config) => config.forward_flops(),
             Architecture::Camformer(config) => config.forward_flops(),
             Architecture::Xpresso(config) => config.forward_flops(),
+        }
+    }
+
+    /// The same architecture with every dropout layer at `rate`: a training-time setting that
+    /// leaves the parameters, and so the weights files, as they are.
+    pub fn with_dropout(self, rate: f64) -> Self {
+        match self {
+            Architecture::Crmnet(mut config) => {
+                config.dropout = rate;
+                config.mlp_dropout.fill(rate);
+                Architecture::Crmnet(config)
+            }
+            Architecture::DeepAtt(mut config) => {
+                config.dropout = rate;
+                Architecture::DeepAtt(config)
+            }
+            Architecture::Camformer(mut config) => {
+                config.dropout = rate;
+                config.dense_dropout = rate;
+                Architecture::Camformer(config)
+            }
+            Architecture::Xpresso(mut config) => {
+                config.dense_dropout.fill(rate);
+                Architecture::Xpresso(config)
+            }
         }
     }
 
@@ -282,6 +308,36 @@ impl Network {
             Architecture::Camformer(config) => Network::Camformer(Camformer::new(config, device)?),
             Architecture::Xpresso(config) => Network::Xpresso(Xpresso::new(config, device)?),
         })
+    }
+
+    /// This network with the parameters of `record`, named as its architecture's own module
+    /// names them (a weights file's).
+    pub fn load_parameters(self, record: ModuleRecord) -> Result<Self, RecordError> {
+        match self {
+            Network::Crmnet(model) => model.try_load_record(record).map(Network::Crmnet),
+            Network::DeepAtt(model) => model.try_load_record(record).map(Network::DeepAtt),
+            Network::Camformer(model) => model.try_load_record(record).map(Network::Camformer),
+            Network::Xpresso(model) => model.try_load_record(record).map(Network::Xpresso),
+        }
+    }
+
+    /// The same parameters, their ids included (an optimiser's state is keyed by them), in a
+    /// network of `architecture`, which may differ from this network's only in what holds no
+    /// parameters, as [`Architecture::with_dropout`] does.
+    pub fn rebuilt(
+        self,
+        architecture: &Architecture,
+        device: &Device,
+    ) -> Result<Self, ConfigError> {
+        let record = match self {
+            Network::Crmnet(model) => model.into_record(),
+            Network::DeepAtt(model) => model.into_record(),
+            Network::Camformer(model) => model.into_record(),
+            Network::Xpresso(model) => model.into_record(),
+        };
+        Network::new(architecture, device)?
+            .load_parameters(record)
+            .map_err(|e| ConfigError(format!("the parameters do not fit the architecture: {e}")))
     }
 
     /// Predictions from sequences alone: an architecture that reads features too gets all of

@@ -41,6 +41,10 @@ pub struct Recipe {
     /// checkpoint averaging (`crmnet export --from` with several files); the optimizer's state
     /// is kept for the last epoch only, which is all that resuming needs.
     pub keep_checkpoints: bool,
+    /// Dropout rate of every dropout layer while training, in place of the architecture's own.
+    /// A student learning its teacher on rows it never sees twice has nothing to overfit, and
+    /// dropout's noise only blurs what it learns; unset: the architecture's rates.
+    pub dropout: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -104,6 +108,7 @@ pub struct RecipeOverrides {
     pub precision: Option<Precision>,
     pub micro_batch_size: Option<usize>,
     pub keep_checkpoints: Option<bool>,
+    pub dropout: Option<f64>,
 }
 
 impl RecipeOverrides {
@@ -123,6 +128,7 @@ impl RecipeOverrides {
         recipe.precision = self.precision.unwrap_or(recipe.precision);
         recipe.micro_batch_size = self.micro_batch_size.or(recipe.micro_batch_size);
         recipe.keep_checkpoints = self.keep_checkpoints.unwrap_or(recipe.keep_checkpoints);
+        recipe.dropout = self.dropout.or(recipe.dropout);
         recipe.validate()?;
         Ok(recipe)
     }
@@ -146,6 +152,7 @@ impl Default for Recipe {
             precision: Precision::F32,
             micro_batch_size: None,
             keep_checkpoints: false,
+            dropout: None,
         }
     }
 }
@@ -176,6 +183,9 @@ impl Recipe {
 
         if !(self.lr_start > 0.0 && self.lr_peak > 0.0) {
             bail!("learning rates must be positive");
+        }
+        if self.dropout.is_some_and(|rate| !(0.0..1.0).contains(&rate)) {
+            bail!("dropout must lie in [0, 1)");
         }
         if self.valid_permille >= 1000 {
             bail!("valid_permille must be below 1000");

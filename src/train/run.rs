@@ -271,7 +271,10 @@ impl Run {
 
         let (model, card, mut state, optimizer) = match saved {
             Some(mut state) => {
-                let (model, card, optimizer) = checkpoint::load_last(out, &state, &device)?;
+                let (model, mut card, optimizer) = checkpoint::load_last(out, &state, &device)?;
+                let (model, architecture) =
+                    with_training_dropout(model, card.architecture, &recipe, &device)?;
+                card.architecture = architecture;
                 observer.note(&format!(
                     "resuming {} after epoch {}",
                     out.display(),
@@ -284,6 +287,8 @@ impl Run {
                 device.seed(recipe.seed);
                 let (model, name, architecture) =
                     initial_model(from, &recipe, teacher.as_ref(), &device)?;
+                let (model, architecture) =
+                    with_training_dropout(model, architecture, &recipe, &device)?;
                 // A fine-tuned model's card describes this run, not its source's; its
                 // architecture is the source's, whatever the recipe's default says.
                 if from.is_some() {
@@ -516,6 +521,20 @@ fn initial_model(
         config = config.with_output_affine(deviation, mean);
     }
     Ok((Network::new(&config, device)?, name, config))
+}
+
+/// `model` and its architecture with the recipe's training dropout, where it sets one.
+fn with_training_dropout(
+    model: Network,
+    architecture: Architecture,
+    recipe: &Recipe,
+    device: &Device,
+) -> Result<(Network, Architecture)> {
+    let Some(rate) = recipe.dropout else {
+        return Ok((model, architecture));
+    };
+    let architecture = architecture.with_dropout(rate);
+    Ok((model.rebuilt(&architecture, device)?, architecture))
 }
 
 /// Distillation generates promoters of the yeast libraries' construct: teacher and student must
