@@ -647,7 +647,7 @@ fn the_default_model_is_what_the_documented_export_writes() {
     succeed(&[
         "export",
         "--from",
-        &format!("{root}/train/checkpoints/distill-deepatt-swa/best.bpk"),
+        &format!("{root}/train/checkpoints/distill-deepatt-nodrop/best.bpk"),
         "--name",
         "deepatt-distilled",
         "-o",
