@@ -76,6 +76,10 @@ fn a_model_trained_on_planted_motifs_puts_its_attribution_on_them() {
         "0",
         "--lr-peak",
         "3e-3",
+        // Without dropout the run is the same every time: concurrent workers draw dropout
+        // masks from one generator in whatever order they reach it.
+        "--dropout",
+        "0",
     ]);
     let weights_path = run.join("best.bpk");
 
