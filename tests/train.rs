@@ -590,6 +590,21 @@ fn training_flags_that_cannot_work_are_refused_with_a_reason() {
         all.extend(args);
         refused(&all, reason);
     }
+    // A bad value in a recipe file is blamed on the file.
+    let recipe = dir.path().join("bad.toml");
+    std::fs::write(&recipe, "dropout = 1.5\n").unwrap();
+    refused(
+        &[
+            "train",
+            "--data",
+            &data,
+            "--out",
+            out,
+            "--config",
+            recipe.to_str().unwrap(),
+        ],
+        "bad.toml: dropout must lie in [0, 1)",
+    );
     succeed(&tiny_train(&data, out, "1", &[]));
     let other = simulate(dir.path(), 300, 9);
     refused(

@@ -161,11 +161,15 @@ impl Recipe {
     pub fn from_file(path: &Path) -> Result<Self> {
         let name = path.display();
         let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
-        let recipe = if path.extension().is_some_and(|e| e == "toml") {
+        let recipe: Recipe = if path.extension().is_some_and(|e| e == "toml") {
             toml::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?
         } else {
             serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{name}:{}: {e}", e.line()))?
         };
+        // Checked here too, so that a bad value is blamed on its file, not on the flags.
+        recipe
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         Ok(recipe)
     }
 
