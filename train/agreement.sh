@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -gt 1 ] || { echo "usage: $0 TEACHER WEIGHTS..." >&2; exit 2; }
-crmnet() { if [ -n "${CRMNET_BIN:-}" ]; then "$CRMNET_BIN" "$@"; else cargo run --release --quiet -- "$@"; fi; }
+source train/crmnet.sh
 teacher=$1
 shift
 work=$(mktemp -d)

@@ -10,9 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${CRMNET_DATA:-../shared/data}
 [ $# -gt 0 ] || { echo "usage: $0 WEIGHTS..." >&2; exit 2; }
-# CRMNET_BIN: a built crmnet to use instead of `cargo run` (which waits while another build holds
-# the target folder).
-crmnet() { if [ -n "${CRMNET_BIN:-}" ]; then "$CRMNET_BIN" "$@"; else cargo run --release --quiet -- "$@"; fi; }
+source train/crmnet.sh
 valid=$(mktemp --suffix=.tsv)
 trap 'rm -f "$valid"' EXIT
 awk -F'\t' 'NR == 1 || $3 == "valid"' "$data/train_pool.tsv" > "$valid"

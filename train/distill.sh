@@ -13,7 +13,7 @@ teachers=${CRMNET_TEACHERS:-../shared/teachers}
 arch=${1:-deepatt}
 run=${2:-runs/distill-$arch}
 shift $(( $# < 2 ? $# : 2 ))
-crmnet() { cargo run --release --quiet -- "$@"; }
+source train/crmnet.sh
 
 teacher=runs/deepatt-teacher.bpk
 mkdir -p runs

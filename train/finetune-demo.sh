@@ -10,7 +10,7 @@ simulated_rows=${2:-100000}
 data=${CRMNET_DATA:-../shared/data}
 work=runs/finetune-demo
 mkdir -p "$work"
-crmnet() { cargo run --release --quiet -- "$@"; }
+source train/crmnet.sh
 
 # The subset: N training rows and the pool's whole validation split.
 awk -F'\t' -v n="$real_rows" 'NR == 1 || $3 == "valid" || ($3 == "train" && ++kept <= n)' \
